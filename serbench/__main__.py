@@ -1,0 +1,3 @@
+from serbench.cli import main
+
+main()

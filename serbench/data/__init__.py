@@ -1,0 +1,1 @@
+"""Data flowing into models: input specs, batches, datasets and collation."""

@@ -1,0 +1,1 @@
+"""Feature plugins and the feature cache."""

@@ -1,0 +1,1 @@
+"""Metric plugins: UA, WA, macro F1/precision, per-class recall, confusion; fold aggregation."""

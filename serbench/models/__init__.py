@@ -1,0 +1,1 @@
+"""serbench's reference models: ``svm`` and ``bilstm_att``."""

@@ -1,0 +1,1 @@
+"""Protocols: deterministic train/validation/test folds from a manifest."""

@@ -1,0 +1,1 @@
+"""The run pipeline: configuration, folds, training, predictions and the run record."""

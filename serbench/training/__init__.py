@@ -1,0 +1,1 @@
+"""Training: batching, the torch trainer, the scikit-learn runner and timing."""
