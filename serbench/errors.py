@@ -45,3 +45,16 @@ class DataNotFoundError(SerbenchError):
 
 class ConfigError(SerbenchError):
     """A bad argument, option, hyperparameter or combination of them."""
+
+
+class SchemaError(SerbenchError):
+    """A file that does not match its schema (or has an unknown schema version).
+
+    ``path`` is the file and ``field`` the dotted field that is wrong (``""``: the whole
+    document), so the message can say exactly what to fix.
+    """
+
+    def __init__(self, path: str, field: str, message: str):
+        self.path, self.field = path, field
+        where = f"field {field!r}" if field else "the document"
+        super().__init__(f"{path}: {where}: {message}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -113,19 +114,33 @@ def validate_manifest(
         raise ManifestError(source, problems)
 
 
+def _relative_paths(paths: list[str]) -> list[str]:
+    """Paths relative to their common folder, so a corpus moved elsewhere keeps its fingerprint."""
+    if not paths:
+        return []
+    try:
+        root = os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in paths])
+    except ValueError:  # mixed drives or relative/absolute mixtures
+        return paths
+    return [os.path.relpath(os.path.abspath(p), root) for p in paths]
+
+
 def fingerprint(manifest: pl.DataFrame, extra: Mapping[str, Any] | None = None) -> str:
     """Content hash of a manifest (rows sorted by utt_id) plus ``extra``; 16 hex digits.
 
-    File contents are represented by their path, size and modification-independent
-    identity (size only): the fingerprint changes when rows, labels, segments or file
-    sizes change.
+    Audio is represented by each file's path relative to the corpus's common folder and
+    its size, so the fingerprint is the same wherever the corpus sits on disk, and it
+    changes when rows, labels, segments, files or ``extra`` (e.g. a generator version)
+    change.
     """
     ordered = manifest.sort("utt_id")
+    paths = [str(p) for p in ordered["path"].to_list()]
+    ordered = ordered.with_columns(pl.Series("path", _relative_paths(paths)))
     h = hashlib.sha256()
     h.update(json.dumps(sorted(ordered.columns)).encode())
     h.update(ordered.select(sorted(ordered.columns)).write_csv().encode())
     sizes = []
-    for p in ordered["path"].to_list():
+    for p in paths:
         try:
             sizes.append(Path(p).stat().st_size)
         except OSError:

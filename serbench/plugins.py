@@ -111,8 +111,9 @@ class Registry:
                 plugin_name = impl.plugin_name
                 dist, version = dists.get(plugin_name, ("(not installed)", ""))
                 impl.function(register=self._register_callback(kind, plugin_name, dist, version))
-        for name, _plugin in pm.list_name_plugin():
-            self.plugin_names.append(name)
+        for name, plugin in pm.list_name_plugin():
+            if plugin is not None:  # pluggy lists blocked names with a None plugin
+                self.plugin_names.append(name)
 
     def _register_callback(self, kind: str, plugin: str, dist: str, version: str):
         expected = SPEC_TYPES[kind]
