@@ -1,8 +1,60 @@
-"""serbench's built-in models, registered through the `serbench` entry-point group."""
+"""serbench's built-in models, registered through the `serbench` entry-point group.
+
+Registration names builders lazily, so listing models imports neither torch nor
+scikit-learn.
+"""
 
 from serbench import hookimpl
+from serbench.components import ModelSpec
+
+MIRSAMADI_2017 = (
+    "S. Mirsamadi, E. Barsoum, C. Zhang. Automatic speech emotion recognition using "
+    "recurrent neural networks with local attention. ICASSP 2017, pp. 2227-2231. "
+    "doi:10.1109/ICASSP.2017.7952552"
+)
+
+SVM = ModelSpec(
+    name="svm",
+    version=1,
+    description="RBF support-vector machine on standardised functionals (classic SER baseline).",
+    builder="serbench.models.svm:build",
+    framework="sklearn",
+    level="functionals",
+    default_feature="egemaps",
+    defaults={"C": 1.0, "kernel": "rbf", "gamma": "scale"},
+    search_space="serbench.models.svm:search_space",
+    # Per-speaker z-normalisation, as the nEMO SVM anchor uses.
+    preferred={"feature": "egemaps", "normalisation": "speaker"},
+)
+
+BILSTM_ATT = ModelSpec(
+    name="bilstm_att",
+    version=1,
+    description="BiLSTM over frames with local attention pooling (Mirsamadi et al. 2017).",
+    citation=MIRSAMADI_2017,
+    builder="serbench.models.bilstm_att:build",
+    framework="torch",
+    level="frames",
+    default_feature="emobase_lld",
+    defaults={
+        "hidden": 128,
+        "layers": 1,
+        "dropout": 0.3,
+        "fc_layers": 0,
+        "lr": 1e-3,
+        "batch_size": 32,
+        "max_epochs": 30,
+        "patience": 5,
+        "grad_clip": 5.0,
+    },
+    variants={"frontend": {"fc_layers": 2}},
+    search_space="serbench.models.bilstm_att:search_space",
+    preferred={"feature": "emobase_lld", "normalisation": "speaker"},
+)
 
 
 @hookimpl
 def register_models(register):
     """Register the built-in models (see serbench.hookspecs.register_models)."""
+    register(SVM)
+    register(BILSTM_ATT)

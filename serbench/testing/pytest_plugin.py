@@ -1,5 +1,84 @@
 """pytest plugin (entry point ``pytest11``): serbench's fixtures for plugin authors.
 
 Must stay light to import: it is loaded by every pytest run in an environment where
-serbench is installed.
+serbench is installed, so torch and polars are imported only inside fixtures.
+
+Fixtures:
+    serbench_env: points ``SERBENCH_DATA``, ``SERBENCH_CACHE`` and ``SERBENCH_RUNS`` at
+        folders under the test's ``tmp_path`` (nothing is written to the user's home).
+    plugin_manager_factory: ``make(*plugins, load_entry_points=False)`` builds a fresh
+        plugin manager holding the given plugin modules/objects (or ``(name, plugin)``
+        pairs); ``serbench.plugins.Registry(pm)`` turns it into a registry.
+    tiny_corpus: a tiny corpus written under ``tmp_path`` by
+        :func:`serbench.testing.corpora.write_tiny_corpus` (what it returns).
+    dummy_model_spec: a :class:`~serbench.components.ModelSpec` for
+        :mod:`serbench.testing.dummy`, a mean-pooling linear model.
+
+The model conformance test lives in :mod:`serbench.testing.conformance`.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def serbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """SERBENCH_DATA/CACHE/RUNS under ``tmp_path``; returns the three folders."""
+    folders = {}
+    for var, sub in (
+        ("SERBENCH_DATA", "data"),
+        ("SERBENCH_CACHE", "cache"),
+        ("SERBENCH_RUNS", "runs"),
+    ):
+        folder = tmp_path / "serbench" / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(var, str(folder))
+        folders[var] = folder
+    return folders
+
+
+@pytest.fixture
+def plugin_manager_factory() -> Callable[..., Any]:
+    """A factory of fresh plugin managers holding only the plugins given."""
+    from serbench.plugins import make_plugin_manager
+
+    def make(*plugins: Any, load_entry_points: bool = False) -> Any:
+        pairs = []
+        for i, plugin in enumerate(plugins):
+            if isinstance(plugin, tuple):
+                pairs.append(plugin)
+            else:
+                name = getattr(plugin, "__name__", None) or f"plugin{i}"
+                pairs.append((name, plugin))
+        return make_plugin_manager(load_entry_points=load_entry_points, extra_plugins=pairs)
+
+    return make
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path, serbench_env: dict[str, Path]) -> Any:
+    """A few speakers and a few dozen short utterances, written under ``tmp_path``."""
+    from serbench.testing.corpora import write_tiny_corpus
+
+    return write_tiny_corpus(tmp_path / "tiny_corpus")
+
+
+@pytest.fixture
+def dummy_model_spec() -> Any:
+    """A ModelSpec (name ``dummy``) for the tiny mean-pooling model of the testing kit."""
+    from serbench.components import ModelSpec
+
+    return ModelSpec(
+        name="dummy",
+        version=1,
+        description="Mean-pooled frames through one hidden layer (tests only).",
+        builder="serbench.testing.dummy:build",
+        framework="torch",
+        level="frames",
+        defaults={"hidden": 8, "lr": 0.01, "batch_size": 8, "max_epochs": 3, "patience": 2},
+    )

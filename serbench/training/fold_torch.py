@@ -1,0 +1,132 @@
+""":func:`serbench.training.fold.run_fold` for torch models: train, predict, then time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from serbench.components import ModelSpec
+from serbench.data.batch import InputSpec
+from serbench.data.context import ContextRef
+from serbench.data.dataset import FeatureLookup, UtteranceDataset, collate
+from serbench.lazy import resolve
+from serbench.protocols.base import Fold
+from serbench.training.config import TrainingConfig
+from serbench.training.timing import (
+    clock_name,
+    count_parameters,
+    device_name,
+    measure_inference,
+    peak_memory,
+    reset_peak_memory,
+)
+from serbench.training.trainer import EpochCallback, predict, train
+
+
+def build_torch_model(
+    model: ModelSpec, spec: InputSpec, hparams: Mapping[str, Any]
+) -> torch.nn.Module:
+    """Call the spec's builder and check it returned a torch module."""
+    from serbench.errors import ConfigError
+
+    module = resolve(model.builder)(spec, dict(hparams))
+    if not isinstance(module, torch.nn.Module):
+        raise ConfigError(
+            f"model {model.name!r}: builder {model.builder!r} returned "
+            f"{type(module).__name__}, not a torch.nn.Module (set framework='sklearn' for "
+            "scikit-learn estimators)"
+        )
+    return module
+
+
+def run_torch_fold(
+    model: ModelSpec,
+    hparams: Mapping[str, Any],
+    config: TrainingConfig,
+    fold: Fold,
+    features: FeatureLookup,
+    spec: InputSpec,
+    targets: dict[str, dict[str, np.ndarray]],
+    *,
+    device: torch.device,
+    seed: int,
+    context: Mapping[str, ContextRef] | None,
+    tokens: Mapping[str, Sequence[int]] | None,
+    callbacks: Sequence[EpochCallback],
+    progress: Any | None,
+    checkpoint: Path | None,
+    save: Callable[[Path, dict[str, Any]], None],
+) -> Any:
+    from serbench.training.fold import FoldOutcome
+
+    reset_peak_memory(device)
+    net = build_torch_model(model, spec, hparams).to(device)
+    splits = {
+        name: UtteranceDataset(
+            getattr(fold, name), features, spec.level, targets[name], context=context, tokens=tokens
+        )
+        for name in ("train", "valid", "test")
+    }
+    result = train(
+        net,
+        splits["train"],
+        splits["valid"] if len(splits["valid"]) else None,
+        config,
+        num_classes=spec.num_classes,
+        task_weights=model.task_weights,
+        seed=seed,
+        device=device,
+        callbacks=callbacks,
+        progress=progress,
+        description=f"{fold.name} epochs",
+    )
+    if checkpoint is not None:
+        save(
+            Path(checkpoint),
+            {
+                "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
+                "input_spec": asdict(spec),
+                "hparams": dict(hparams),
+                "model": model.name,
+                "version": model.version,
+            },
+        )
+    test = splits["test"]
+    probs, _ = predict(net, test, batch_size=config.batch_size, device=device)
+
+    @torch.no_grad()
+    def infer(rows: Sequence[int]) -> torch.Tensor:
+        return net(collate([test[i] for i in rows], test.level).to(device))
+
+    net.eval()
+    timing = measure_inference(infer, len(test), batch_size=config.batch_size, device=device)
+    memory, kind = peak_memory(device)
+    return FoldOutcome(
+        utt_ids=list(test.utt_ids),
+        y_true=test.targets["emotion"],
+        y_pred=probs.argmax(-1).astype(np.int64),
+        scores=probs,
+        best_epoch=result.best_epoch,
+        epochs_run=result.epochs_run,
+        stopped_early=result.stopped_early,
+        curve=result.curve,
+        timing={
+            "train_seconds": result.train_seconds,
+            "train_seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
+            **timing,
+            "n_parameters": count_parameters(net),
+            "peak_memory_mb": memory,
+            "peak_memory_kind": kind,
+            "clock": clock_name(device),
+            "device": device.type,
+            "device_name": device_name(device),
+        },
+        padded_share=result.padded_share,
+        n_train=len(fold.train),
+        n_valid=len(fold.valid),
+    )
