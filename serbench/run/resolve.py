@@ -1,0 +1,338 @@
+"""From :class:`RunConfig` to everything a run needs, checked before any training.
+
+Resolution order for each setting (first hit wins):
+
+1. the explicit value (CLI flag / ``RunConfig`` field),
+2. the model variant (``ModelSpec.variants[variant]``),
+3. the model defaults (``ModelSpec.defaults``),
+4. the model's ``preferred`` paper protocol (``feature``, ``feature_params``,
+   ``label_map``, ``protocol``, ``protocol_options``, ``normalisation``; a nested
+   ``preferred[<corpus name>]`` mapping wins over the flat keys for that corpus),
+5. the corpus's defaults (label map, protocol, per-protocol options),
+6. serbench's defaults (feature: ``ModelSpec.default_feature``; normalisation: ``global``).
+
+A preferred label map the corpus does not define, or a preferred protocol no plugin
+registers, is skipped (it is a preference, not a demand); an explicit one is an error.
+
+Every bad input stops here with a message naming the cause: unknown names (with a
+did-you-mean), a missing ``--data`` path, bad manifest rows, a label map leaving a class
+empty, a fold with no test utterances, an unknown variant, an unknown ``--set`` key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from serbench.components import ModelSpec
+from serbench.corpora.base import Corpus
+from serbench.errors import ConfigError
+from serbench.plugins import Registered, Registry
+from serbench.protocols.base import Fold, split_hash
+from serbench.run.config import RunConfig
+from serbench.training.config import TrainingConfig
+
+#: keys of a model's defaults/variants/preferred that choose run settings, not weights
+RUN_SETTING_KEYS = (
+    "feature",
+    "feature_params",
+    "label_map",
+    "protocol",
+    "protocol_options",
+    "normalisation",
+)
+NORMALISATIONS = ("none", "utterance", "speaker", "global")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class Resolved:
+    """A fully resolved, checked run (no training has happened yet).
+
+    ``sources`` says where each setting came from (``"--protocol"``, ``"variant"``,
+    ``"model defaults"``, ``"model preferred"``, ``"corpus default"``, ``"serbench default"``).
+    """
+
+    config: RunConfig
+    model: Registered
+    variant: str | None
+    hparams: dict[str, Any]
+    corpus_entry: Registered
+    corpus: Corpus
+    data: Path | None
+    corpus_options: dict[str, Any]
+    label_map: str
+    classes: list[str]
+    manifest: pl.DataFrame
+    fingerprint: str
+    protocol_entry: Registered
+    protocol_options: dict[str, Any]
+    folds: list[Fold]
+    all_fold_names: list[str]
+    split_hash: str
+    feature_entry: Registered
+    feature_params: dict[str, Any]
+    normalisation: str
+    device: str
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.model.spec
+
+
+def _model_layers(spec: ModelSpec, variant: str | None, corpus: str) -> list[tuple[str, Mapping]]:
+    """The settings layers below the explicit config, highest priority first."""
+    preferred = dict(spec.preferred)
+    per_corpus = preferred.pop(corpus, None)
+    layers: list[tuple[str, Mapping]] = []
+    if variant is not None:
+        layers.append((f"variant {variant!r}", spec.variants[variant]))
+    layers.append(("model defaults", spec.defaults))
+    if isinstance(per_corpus, Mapping):
+        layers.append((f"model preferred ({corpus})", per_corpus))
+    layers.append(("model preferred", preferred))
+    return layers
+
+
+def resolve_variant(spec: ModelSpec, variant: str | None) -> str | None:
+    """The variant to run; an unknown one lists the model's variants."""
+    if variant is None:
+        return spec.default_variant
+    if variant not in spec.variants:
+        known = sorted(spec.variants)
+        close = difflib.get_close_matches(variant, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        listing = ", ".join(known) if known else "(it has none)"
+        raise ConfigError(
+            f"model {spec.name!r} has no variant {variant!r}.{hint} Its variants: {listing}."
+        )
+    return variant
+
+
+def known_hyperparameters(spec: ModelSpec) -> set[str]:
+    """Names ``--set`` may override: the model's defaults and variant keys, the
+    training keys (torch models) and its search space."""
+    known = set(spec.defaults)
+    for overrides in spec.variants.values():
+        known |= set(overrides)
+    if spec.framework == "torch":
+        known |= TrainingConfig.keys()
+    if spec.search_space is not None:
+        try:
+            from serbench.lazy import resolve
+
+            known |= set(resolve(spec.search_space)())
+        except Exception:  # noqa: BLE001 - a broken search space must not block a run
+            pass
+    return known - set(RUN_SETTING_KEYS)
+
+
+def resolve_hparams(
+    spec: ModelSpec, variant: str | None, overrides: Mapping[str, Any], max_epochs: int | None
+) -> dict[str, Any]:
+    """defaults < variant < ``--set`` overrides < ``max_epochs``; run-setting keys removed."""
+    known = known_hyperparameters(spec)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        lower = {k.lower(): k for k in known}
+        close = {
+            k: [lower[k.lower()]] if k.lower() in lower
+            else difflib.get_close_matches(k, sorted(known), n=1)
+            for k in unknown
+        }
+        hints = "; ".join(f"{k!r} (did you mean {c[0]!r}?)" for k, c in close.items() if c)
+        raise ConfigError(
+            f"--set {', '.join(unknown)}: not a hyperparameter of model {spec.name!r}."
+            + (f" {hints}." if hints else "")
+            + f" Known: {', '.join(sorted(known))}."
+        )
+    hparams = dict(spec.defaults)
+    if variant is not None:
+        hparams.update(spec.variants[variant])
+    for key, value in overrides.items():
+        old = hparams.get(key)
+        # "--set lr=1" means 1.0 when the default is a float
+        if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        hparams[key] = value
+    if max_epochs is not None:
+        if max_epochs < 1:
+            raise ConfigError(f"--max-epochs must be >= 1, got {max_epochs}")
+        if spec.framework == "torch":
+            hparams["max_epochs"] = int(max_epochs)
+    for key in RUN_SETTING_KEYS:
+        hparams.pop(key, None)
+    return hparams
+
+
+def _pick(
+    name: str,
+    explicit: Any,
+    flag: str,
+    layers: list[tuple[str, Mapping]],
+    sources: dict[str, str],
+    accept=lambda value: True,
+) -> Any:
+    """The first value for ``name`` among explicit > layers that ``accept`` allows."""
+    if explicit is not None:
+        sources[name] = flag
+        return explicit
+    for where, layer in layers:
+        if layer.get(name) is not None and accept(layer[name]):
+            sources[name] = where
+            return layer[name]
+    return None
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without a GPU is an error."""
+    if device not in DEVICES:
+        raise ConfigError(f"--device {device!r}: choose one of {', '.join(DEVICES)}")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise ConfigError("--device cuda: no CUDA device is available here; use --device cpu")
+    return "cpu"
+
+
+def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_valid: bool) -> None:
+    """Each fold must have training and test utterances (and validation, for torch models)."""
+    if not folds:
+        raise ConfigError(f"protocol {protocol!r} produced no folds for this corpus")
+    speakers = dict(zip(manifest["utt_id"].to_list(), manifest["speaker"].to_list(), strict=True))
+    problems = []
+    for fold in folds:
+        fold.check_disjoint()
+        if not fold.test or not {speakers.get(u) for u in fold.test} - {None}:
+            problems.append(f"fold {fold.name!r} has no test speakers/utterances")
+        if not fold.train:
+            problems.append(f"fold {fold.name!r} has no training utterances")
+        if needs_valid and not fold.valid:
+            problems.append(
+                f"fold {fold.name!r} has no validation utterances (early stopping needs them)"
+            )
+    if problems:
+        raise ConfigError(
+            f"protocol {protocol!r} cannot be used on this corpus: " + "; ".join(problems)
+            + ". Choose another protocol or add speakers/utterances."
+        )
+
+
+def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
+    """Check names, load the corpus, build the manifest and folds; raise on bad input."""
+    from serbench.corpora.api import corpus_fingerprint, experiment_manifest, load_corpus
+    from serbench.protocols.api import make_folds
+
+    model = registry.lookup("model", config.model)
+    spec: ModelSpec = model.spec
+    if config.corpus == "synthetic" and "synthetic" not in registry.names("corpus"):
+        raise ConfigError(
+            "the default corpus 'synthetic' is not registered (is the synthetic corpus "
+            "plugin installed, or disabled by SERBENCH_DISABLE_PLUGINS?). Run on your own "
+            "data instead: --corpus manifest --data manifest.csv. Known corpora: "
+            + ", ".join(registry.names("corpus"))
+        )
+    corpus_entry = registry.lookup("corpus", config.corpus)
+    variant = resolve_variant(spec, config.variant)
+    hparams = resolve_hparams(spec, variant, config.overrides, config.max_epochs)
+    device = resolve_device(config.device)
+    layers = _model_layers(spec, variant, config.corpus)
+    sources: dict[str, str] = {}
+
+    feature = _pick("feature", config.feature, "--feature", layers, sources,
+                    accept=lambda f: f in registry.names("feature"))
+    if feature is None:
+        feature, sources["feature"] = spec.default_feature, "model default_feature"
+    feature_entry = registry.lookup("feature", feature)
+    feature_params = dict(getattr(feature_entry.spec, "default_params", {}) or {})
+    if config.feature is None or config.feature == feature:
+        for where, layer in reversed(layers):
+            if isinstance(layer.get("feature_params"), Mapping) and (
+                layer.get("feature") in (None, feature)
+            ):
+                feature_params.update(layer["feature_params"])
+                sources["feature_params"] = where
+    feature_params.update(config.feature_params)
+
+    normalisation = _pick("normalisation", config.normalisation, "--normalisation", layers, sources)
+    if normalisation is None:
+        normalisation, sources["normalisation"] = "global", "serbench default"
+    if normalisation not in NORMALISATIONS:
+        raise ConfigError(
+            f"normalisation {normalisation!r} (from {sources['normalisation']}): "
+            f"choose one of {', '.join(NORMALISATIONS)}"
+        )
+
+    protocol_name = _pick("protocol", config.protocol, "--protocol", layers, sources,
+                          accept=lambda p: p in registry.names("protocol"))
+    if config.protocol is not None:
+        registry.lookup("protocol", config.protocol)  # unknown -> did-you-mean, before loading
+
+    data = Path(config.data).expanduser().resolve() if config.data is not None else None
+    if data is not None and not data.exists():
+        raise ConfigError(
+            f"--data {config.data}: no such file or folder. Give the path of the "
+            f"{config.corpus!r} corpus (its manifest file or its folder)."
+        )
+    corpus_options = dict(config.corpus_options)
+    corpus = load_corpus(config.corpus, data, corpus_options, registry=registry)
+
+    label_map = _pick("label_map", config.label_map, "--label-map", layers, sources,
+                      accept=lambda m: m in corpus.label_maps)
+    if label_map is None:
+        label_map, sources["label_map"] = corpus.default_label_map, "corpus default"
+    if label_map not in corpus.label_maps:
+        raise ConfigError(
+            f"corpus {config.corpus!r} has no label map {label_map!r} "
+            f"(from {sources['label_map']}); its label maps: {', '.join(sorted(corpus.label_maps))}"
+        )
+    classes = list(corpus.label_maps[label_map].classes)
+    manifest = experiment_manifest(corpus, label_map)
+    fingerprint = corpus_fingerprint(corpus)
+
+    if protocol_name is None:
+        protocol_name, sources["protocol"] = corpus.default_protocol, "corpus default"
+    protocol_entry = registry.lookup("protocol", protocol_name)
+    protocol_options = dict(corpus.protocol_options.get(protocol_name, {}))
+    for where, layer in reversed(layers):
+        if isinstance(layer.get("protocol_options"), Mapping) and (
+            layer.get("protocol") in (None, protocol_name)
+        ):
+            protocol_options.update(layer["protocol_options"])
+            sources["protocol_options"] = where
+    protocol_options.update(config.protocol_options)
+    try:
+        folds = make_folds(manifest, protocol_name, seed=config.seed, options=protocol_options,
+                           registry=registry)
+    except ConfigError as exc:
+        raise ConfigError(f"protocol {protocol_name!r} (from {sources['protocol']}): {exc}") from exc
+    all_names = [f.name for f in folds]
+    if config.folds:
+        unknown = [n for n in config.folds if n not in all_names]
+        if unknown:
+            raise ConfigError(
+                f"--folds {', '.join(unknown)}: protocol {protocol_name!r} has no such fold; "
+                f"its folds: {', '.join(all_names)}"
+            )
+        folds = [f for f in folds if f.name in set(config.folds)]
+    check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch")
+
+    return Resolved(
+        config=config, model=model, variant=variant, hparams=hparams,
+        corpus_entry=corpus_entry, corpus=corpus, data=data, corpus_options=corpus_options,
+        label_map=label_map, classes=classes, manifest=manifest, fingerprint=fingerprint,
+        protocol_entry=protocol_entry, protocol_options=protocol_options, folds=folds,
+        all_fold_names=all_names, split_hash=split_hash(folds), feature_entry=feature_entry,
+        feature_params=feature_params, normalisation=normalisation, device=device,
+        sources=sources,
+    )

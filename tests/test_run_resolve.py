@@ -1,0 +1,123 @@
+"""Bad input stops before training, with a message naming the cause; resolution order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _run_helpers import toy_registry
+
+from serbench.errors import ConfigError, ManifestError, SerbenchError, UnknownComponentError
+from serbench.run.config import RunConfig
+from serbench.run.options import parse_assignments, parse_value
+from serbench.run.resolve import resolve_run
+from serbench.testing.corpora import write_tiny_corpus
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for var in ("DATA", "CACHE", "RUNS"):
+        monkeypatch.setenv(f"SERBENCH_{var}", str(tmp_path / var.lower()))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def tiny_csv(tmp_path_factory) -> Path:
+    return write_tiny_corpus(tmp_path_factory.mktemp("tiny"), speakers=3, per_speaker=4)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return toy_registry()
+
+
+def config(csv: Path, **kw) -> RunConfig:
+    base = dict(model="bilstm_att", corpus="manifest", data=csv, protocol="loso-speaker",
+                feature="toy_frames")
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def test_parse_values_yaml_typed():
+    assert parse_assignments(["lr=1e-3", "hidden=[64, 32]", "bi=false", "name=x", "n=3"],
+                             "--set") == {"lr": 0.001, "hidden": [64, 32], "bi": False,
+                                          "name": "x", "n": 3}
+    assert parse_value("0.5") == 0.5 and parse_value("null") is None
+    with pytest.raises(ConfigError, match="--set 'oops' must look like KEY=VALUE"):
+        parse_assignments(["oops"], "--set")
+
+
+def test_resolution_order(env, tiny_csv, registry):
+    res = resolve_run(config(tiny_csv, variant="frontend", overrides={"hidden": 8},
+                             max_epochs=2), registry)
+    assert res.hparams["hidden"] == 8  # --set beats the defaults
+    assert res.hparams["fc_layers"] == 2  # the variant beats the defaults
+    assert res.hparams["max_epochs"] == 2  # the reduced epoch budget beats everything
+    assert res.hparams["dropout"] == 0.3  # model default
+    assert res.normalisation == "speaker" and res.sources["normalisation"] == "model preferred"
+    assert res.sources["protocol"] == "--protocol"
+    assert res.label_map == "all" and res.sources["label_map"] == "corpus default"
+    assert res.classes == ["angry", "happy", "neutral", "sad"]
+    assert [f.name for f in res.folds] == ["spk01", "spk02", "spk03"]
+    assert len(res.split_hash) == 16 and len(res.fingerprint) == 16
+    res2 = resolve_run(config(tiny_csv, normalisation="global", protocol=None), registry)
+    assert res2.normalisation == "global" and res2.sources["normalisation"] == "--normalisation"
+    assert res2.protocol_entry.spec.name == "loso-speaker"  # the corpus default
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "pattern"),
+    [
+        ({"model": "bilstm_at"}, UnknownComponentError, "Did you mean 'bilstm_att'"),
+        ({"protocol": "loso_speaker"}, UnknownComponentError, "Did you mean 'loso-speaker'"),
+        ({"feature": "toy_frame"}, UnknownComponentError, "Did you mean 'toy_frames'"),
+        ({"variant": "frontendd"}, ConfigError, "no variant 'frontendd'.*Its variants: frontend"),
+        ({"overrides": {"hiden": 8}}, ConfigError,
+         r"not a hyperparameter.*did you mean 'hidden'.*Known: .*batch_size"),
+        ({"model": "svm", "feature": "toy_functionals", "overrides": {"c": 2.0}}, ConfigError,
+         "'c' \\(did you mean 'C'\\?\\).*Known: C, gamma, kernel"),
+        ({"label_map": "4class"}, ConfigError, "no label map '4class'.*all"),
+        ({"normalisation": "zscore"}, ConfigError, "normalisation 'zscore'"),
+        ({"folds": ["spk09"]}, ConfigError, "no such fold.*spk01"),
+    ],
+)
+def test_bad_names_stop_before_training(env, tiny_csv, registry, change, error, pattern):
+    with pytest.raises(error, match=pattern):
+        resolve_run(config(tiny_csv, **change), registry)
+
+
+def test_missing_data_path(env, tmp_path, registry):
+    with pytest.raises(SerbenchError, match="no_such.csv"):
+        resolve_run(config(tmp_path / "no_such.csv"), registry)
+
+
+def test_manifest_bad_rows_all_reported(env, tmp_path, registry):
+    csv = write_tiny_corpus(tmp_path / "bad", speakers=2, per_speaker=4)
+    lines = csv.read_text().splitlines()
+    lines[1] = lines[1].replace(".wav", "_gone.wav")
+    lines[2] = lines[2].replace(".wav", "_gone.wav")
+    csv.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ManifestError) as info:
+        resolve_run(config(csv), registry)
+    assert len(info.value.problems) == 2 and "missing audio file" in str(info.value)
+
+
+def test_label_map_leaving_a_class_empty(env, tiny_csv, registry):
+    options = {"map.four": "angry:angry,happy:happy,sad:sad,bored:bored"}
+    with pytest.raises(SerbenchError, match="label map 'four'.*'bored'"):
+        resolve_run(config(tiny_csv, corpus_options=options, label_map="four"), registry)
+
+
+def test_fold_without_test_speakers(env, tmp_path, registry):
+    # one speaker: leave-one-speaker-out has nobody left to train on
+    csv = write_tiny_corpus(tmp_path / "one", speakers=1, per_speaker=8)
+    with pytest.raises(ConfigError, match="fold"):
+        resolve_run(config(csv), registry)
+
+
+def test_missing_default_corpus_is_explained(env, registry, monkeypatch):
+    from serbench.plugins import Registry, make_plugin_manager
+
+    reg = Registry(make_plugin_manager(disable={"synthetic"}))
+    with pytest.raises(ConfigError, match="'synthetic' is not registered.*--corpus manifest"):
+        resolve_run(RunConfig(model="svm"), reg)
