@@ -1,0 +1,147 @@
+"""``serbench features``: list feature sets, extract them into the cache, inspect a cache.
+
+    serbench features list
+    serbench features extract FEATURE --corpus C [--data D] [--corpus-option K=V] [--param K=V]
+    serbench features info FEATURE --corpus C [--data D] [--corpus-option K=V] [--param K=V]
+
+``extract`` fills the cache for every utterance of the corpus (a second call extracts
+nothing); ``info`` reads the cache without extracting and prints its key, dimensions,
+sizes and the per-file bad-input report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from serbench.errors import ConfigError
+
+
+def _pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{option} {pair!r} must look like KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _params(pairs: Iterable[str]) -> dict[str, Any]:
+    """``--param K=V``: V is read as JSON where it parses (numbers, booleans), else text."""
+    out: dict[str, Any] = {}
+    for key, value in _pairs(pairs, "--param").items():
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _corpus(name: str, data: str | None, options: tuple[str, ...]):
+    from serbench.corpora.api import corpus_fingerprint, load_corpus
+
+    corpus = load_corpus(name, Path(data) if data else None, _pairs(options, "--corpus-option"))
+    return corpus, corpus_fingerprint(corpus)
+
+
+_corpus_options = [
+    click.option("--corpus", "corpus_name", required=True, help="corpus name (serbench plugins)"),
+    click.option("--data", type=click.Path(), default=None, help="the corpus's data folder or manifest file"),
+    click.option("--corpus-option", "corpus_options", multiple=True, metavar="K=V",
+                 help="corpus option, repeatable"),
+    click.option("--param", "params", multiple=True, metavar="K=V",
+                 help="feature parameter overriding its default, repeatable"),
+]
+
+
+def _with_corpus_options(fn):
+    for option in reversed(_corpus_options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(name="features")
+def command() -> None:
+    """Feature sets and the feature cache."""
+
+
+@command.command(name="list")
+def list_features() -> None:
+    """List every registered feature set (without importing openSMILE or torch)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from serbench.plugins import get_registry
+
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    for column in ("level", "v", "plugin", "description"):
+        table.add_column(column)
+    for entry in get_registry().entries("feature"):
+        spec = entry.spec
+        table.add_row(spec.name, spec.level, str(spec.version), entry.plugin, spec.description)
+    Console().print(table)
+
+
+@command.command()
+@click.argument("feature")
+@_with_corpus_options
+@click.option("--workers", type=int, default=None, help="extraction processes (default: CPU cores)")
+def extract(feature: str, corpus_name: str, data: str | None, corpus_options: tuple[str, ...],
+            params: tuple[str, ...], workers: int | None) -> None:
+    """Extract FEATURE for every utterance of a corpus into the cache."""
+    from serbench.features.cache import load_features
+
+    corpus, fingerprint = _corpus(corpus_name, data, corpus_options)
+    table = load_features(corpus.manifest, feature, params=_params(params),
+                          fingerprint=fingerprint, workers=workers, progress=True)
+    info = table.info()
+    click.echo(
+        f"{feature}: {len(table)} utterances, {table.dim} dims ({table.level}); "
+        f"extracted now: {info['extracted_now']}, excluded: {len(info['excluded'])}; "
+        f"cache {info['cache']}"
+    )
+
+
+@command.command()
+@click.argument("feature")
+@_with_corpus_options
+@click.option("--json", "as_json", is_flag=True, help="print the status as JSON")
+def info(feature: str, corpus_name: str, data: str | None, corpus_options: tuple[str, ...],
+         params: tuple[str, ...], as_json: bool) -> None:
+    """Show what the cache holds for FEATURE on a corpus (extracts nothing)."""
+    from rich.console import Console
+
+    from serbench.features.cache import cache_status
+
+    corpus, fingerprint = _corpus(corpus_name, data, corpus_options)
+    status = cache_status(feature, params=_params(params), fingerprint=fingerprint)
+    if as_json:
+        click.echo(json.dumps(status, indent=1, default=str))
+        return
+    console = Console()
+    console.print(f"[bold]{feature}[/bold] on corpus {corpus.name} (fingerprint {fingerprint})")
+    console.print(f"  level {status['level']}, {status['dim']} dims, params {status['params']}")
+    console.print(f"  backend {status['key']['backend']}, key {status['digest']}")
+    console.print(f"  cache {status['folder']}")
+    if not status["complete"]:
+        pending = status["pending_chunks"]
+        console.print(f"  [yellow]not extracted yet[/yellow]{f' ({pending} finished chunks kept)' if pending else ''}: "
+                      f"run `serbench features extract {feature} --corpus {corpus_name} ...`")
+        return
+    n_corpus = corpus.manifest.height
+    console.print(f"  {status['n_utterances']} of {n_corpus} utterances cached, "
+                  f"{len(status['excluded'])} excluded, {status['frames_total']} rows, "
+                  f"{status['bytes'] / 1e6:.1f} MB")
+    if status.get("frames_per_utterance"):
+        f = status["frames_per_utterance"]
+        console.print(f"  rows per utterance: min {f['min']}, mean {f['mean']:.1f}, max {f['max']}")
+    if status["report"]:
+        console.print(f"  [yellow]per-file report ({len(status['report'])})[/yellow]:")
+        for r in status["report"]:
+            console.print(f"    {r['utt_id']} ({r['path']}): {r['issue']} -> {r['action']}")
