@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,17 @@ import polars as pl
 from serbench import paths
 from serbench.errors import ConfigError
 from serbench.plugins import Registry, get_registry
+from serbench.protocols.base import Fold
 from serbench.run.config import RunConfig
 from serbench.run.environment import command_line
-from serbench.run.folder import RunFolder, describe_differences, similar_runs
-from serbench.run.predictions import fold_predictions, label_indices
+from serbench.run.folder import (
+    RunFolder,
+    atomic_write_json,
+    atomic_write_parquet,
+    describe_differences,
+    similar_runs,
+)
+from serbench.run.predictions import fold_predictions, fold_valid_predictions, label_indices
 from serbench.run.record import (
     build_record,
     config_document,
@@ -195,12 +203,13 @@ def run_experiment(
             feature_manifest, res.feature_entry.spec.name, params=res.feature_params,
             fingerprint=res.fingerprint, registry=registry, progress=progress,
         )
+    folds = _without_excluded(res.folds, features, console)
     with _progress(progress, console) as bars:
         fold_task = None
         if bars is not None:
             fold_task = bars.add_task(f"folds ({spec.name})", total=len(res.folds),
                                       completed=len(done))
-        for fold in res.folds:
+        for fold in folds:
             if fold.name in done:
                 continue
             try:
@@ -218,6 +227,9 @@ def run_experiment(
             metrics = compute_metrics(outcome.y_true, outcome.y_pred, res.classes,
                                       scores=outcome.scores, registry=registry)
             entry = fold_entry(fold, res, outcome, metrics)
+            valid_rows = fold_valid_predictions(fold.name, outcome, res.manifest, res.classes)
+            if valid_rows is not None:  # before the fold JSON that marks the fold done
+                atomic_write_parquet(folder.fold_valid_predictions_path(fold.name), valid_rows)
             folder.write_fold(entry, fold_predictions(fold.name, outcome, res.manifest,
                                                       res.classes))
             done[fold.name] = entry
@@ -231,11 +243,30 @@ def run_experiment(
     summary = aggregate([e["metrics"] for e in entries], y_true, y_pred, res.classes)
     record = build_record(res, folder.run_id, command=command, created=created, folds=entries,
                           aggregate=summary, features=features)
-    from serbench.run.folder import atomic_write_json, atomic_write_parquet
-
     atomic_write_parquet(folder.predictions_path, predictions)
+    valid_parts = [folder.fold_valid_predictions_path(f.name) for f in res.folds]
+    if valid_parts and all(p.is_file() for p in valid_parts):
+        atomic_write_parquet(folder.valid_predictions_path,
+                             pl.concat([pl.read_parquet(p) for p in valid_parts]))
     atomic_write_json(folder.record_path, _plain(record))
     return _plain(record)
+
+
+def _without_excluded(folds: Sequence[Fold], features: Any, console: Any) -> list[Fold]:
+    """Folds without the utterances the feature cache excluded (unreadable audio, a
+    descriptor that is never finite); the cache's report says why for each."""
+    excluded = dict(features.info().get("excluded", {})) if hasattr(features, "info") else {}
+    if not excluded:
+        return list(folds)
+    _say(console, f"{len(excluded)} utterance(s) excluded by the feature extractor and left "
+                  f"out of every fold: " + "; ".join(f"{k} ({v})" for k, v in
+                                                      list(excluded.items())[:10]))
+    def keep(ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(i for i in ids if i not in excluded)
+
+    return [replace(f, train=keep(f.train), valid=keep(f.valid), test=keep(f.test),
+                    note=(f.note + " " if f.note else "") + f"{len(excluded)} excluded by features")
+            for f in folds]
 
 
 def _plain(obj: Any) -> Any:
