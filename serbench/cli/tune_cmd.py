@@ -1,0 +1,168 @@
+"""``serbench tune``: an Optuna study over a model's search space, on inner splits only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from serbench.run.resolve import DEVICES, NORMALISATIONS
+from serbench.tuning.samplers import PRUNERS, SAMPLERS
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated and/or comma-separated values: ``--objective ua,latency_ms``."""
+    return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
+
+
+def _show_space(model: str, variant: str | None, overrides, grid) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from serbench.plugins import get_registry
+    from serbench.run.resolve import known_hyperparameters, resolve_hparams, resolve_variant
+    from serbench.tuning import space as spaces
+
+    spec = get_registry().lookup("model", model).spec
+    variant = resolve_variant(spec, variant)
+    defaults = resolve_hparams(spec, variant, {}, None)
+    if grid:
+        space, origin = spaces.grid_as_space(spaces.grid_space(spec, grid)), f"grid {grid}"
+    else:
+        space, origin = spaces.model_space(spec)
+        if overrides:
+            space = spaces.apply_overrides(space, overrides, known_hyperparameters(spec), model)
+            origin += " + overrides"
+    table = Table(title=f"Search space of {model}" + (f" ({variant})" if variant else "")
+                  + f": {origin}")
+    for column in ("parameter", "distribution", "default (first trial)"):
+        table.add_column(column)
+    for name in sorted(space):
+        value = defaults.get(name, "-")
+        mark = "" if name not in defaults or spaces.contains(space[name], value) else \
+            " (outside: not enqueued)"
+        table.add_row(name, spaces.describe(space[name]), f"{value}{mark}")
+    console = Console()
+    console.print(table)
+    if spec.grids:
+        for name, grid_values in spec.grids.items():
+            sizes = " x ".join(f"{k}({len(v)})" for k, v in grid_values.items())
+            console.print(f"grid [bold]{name}[/]: {sizes}  (--grid {name})")
+
+
+@click.command("tune")
+@click.option("--model", "-m", required=True, help="Registered model name.")
+@click.option("--variant", help="Model variant whose defaults are the starting point.")
+@click.option("--corpus", "-c", default="synthetic", show_default=True)
+@click.option("--data", type=click.Path(path_type=Path), help="The corpus's folder or manifest.")
+@click.option("--corpus-option", "corpus_options", multiple=True, metavar="K=V")
+@click.option("--label-map")
+@click.option("--protocol", "-p")
+@click.option("--protocol-option", "protocol_options", multiple=True, metavar="K=V")
+@click.option("--feature", "-f")
+@click.option("--feature-param", "feature_params", multiple=True, metavar="K=V")
+@click.option("--normalisation", type=click.Choice(NORMALISATIONS))
+@click.option("--set", "overrides", multiple=True, metavar="K=V",
+              help="Fix a hyperparameter for every trial (YAML-typed); repeatable.")
+@click.option("--space", "space", multiple=True, metavar="NAME=DIST",
+              help="Override the search space: lr=float:1e-4:1e-2:log, hidden=int:16:256, "
+                   "hidden=cat:64,128, beta=off; repeatable.")
+@click.option("--space-file", type=click.Path(path_type=Path),
+              help="YAML/TOML file of search-space overrides.")
+@click.option("--grid", help="Run one of the model's named grids with the grid sampler.")
+@click.option("--show-space", is_flag=True, help="Print the search space and exit.")
+@click.option("--trials", "-n", type=int,
+              help="Target number of finished trials in the study (default: grid size or 20).")
+@click.option("--timeout", type=float, help="Stop starting new trials after this many seconds.")
+@click.option("--study", help="Study name (default: model-corpus-protocol-objectives).")
+@click.option("--storage", help="Database URL (default: sqlite:///<runs>/studies/<study>.db).")
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="tpe", show_default=True)
+@click.option("--pruner", type=click.Choice(PRUNERS), default="median", show_default=True)
+@click.option("--objective", "objectives", multiple=True,
+              help="ua, wa, macro_f1, ..., latency_ms, params, train_seconds; repeat (or "
+                   "comma-separate) for a multi-objective study. Default: ua.")
+@click.option("--directions", "directions", multiple=True,
+              help="maximize/minimize per objective (comma-separated or repeated); "
+                   "default: each objective's natural direction.")
+@click.option("--inner-folds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Outer folds whose training part gives an inner split per trial.")
+@click.option("--max-epochs", type=click.IntRange(min=1),
+              help="Epoch budget of every trial (and of --evaluate-best).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--heartbeat", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Seconds between a running trial's heartbeats; silent for twice this, "
+                   "a trial is marked failed and retried once.")
+@click.option("--no-defaults-trial", is_flag=True,
+              help="Do not enqueue the model's defaults as the first trial.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option("--evaluate-best", is_flag=True,
+              help="Re-run the best configuration on the full protocol (a tuned run record).")
+@click.option("--leaderboard", "leaderboard", is_flag=True,
+              help="With --evaluate-best: add the run to its leaderboard.")
+@click.option("--leaderboard-root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("leaderboards"), show_default=True)
+@click.option("--runs-dir", type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def command(model, variant, corpus, data, corpus_options, label_map, protocol,
+            protocol_options, feature, feature_params, normalisation, overrides, space,
+            space_file, grid, show_space, trials, timeout, study, storage, sampler, pruner,
+            objectives, directions, inner_folds, max_epochs, seed, device, heartbeat,
+            no_defaults_trial, no_plots, evaluate_best, leaderboard, leaderboard_root,
+            runs_dir, quiet) -> None:
+    """Tune a model's hyperparameters with Optuna, scored on speaker-disjoint inner
+    validation splits inside each outer fold's training part (test folds are never seen).
+
+    Many workers share a study: run the same command with the same --study and a
+    --storage URL (e.g. postgresql://...) on each machine.
+    """
+    from rich.console import Console
+
+    from serbench.errors import ConfigError
+    from serbench.run.options import parse_assignments
+    from serbench.run.pipeline import RunConfig
+    from serbench.tuning import space as spaces
+    from serbench.tuning.study import TuneConfig, tune
+
+    space_overrides = dict(spaces.load_space_file(space_file)) if space_file else {}
+    space_overrides.update(spaces.parse_overrides(space))
+    if show_space:
+        _show_space(model, variant, space_overrides, grid)
+        return
+    if leaderboard and not evaluate_best:
+        raise ConfigError("--leaderboard adds the --evaluate-best run; give both")
+    run = RunConfig(
+        model=model, variant=variant, corpus=corpus, data=data,
+        corpus_options=parse_assignments(corpus_options, "--corpus-option", typed=False),
+        label_map=label_map, protocol=protocol,
+        protocol_options=parse_assignments(protocol_options, "--protocol-option"),
+        feature=feature, feature_params=parse_assignments(feature_params, "--feature-param"),
+        normalisation=normalisation, overrides=parse_assignments(overrides, "--set"),
+        seed=seed, device=device, runs_dir=runs_dir, max_epochs=max_epochs,
+    )
+    config = TuneConfig(
+        run=run, trials=trials, timeout=timeout, study=study, storage=storage,
+        sampler=sampler, pruner=pruner, objectives=_split(objectives) or ("ua",),
+        directions=_split(directions), space_overrides=space_overrides, grid=grid,
+        inner_folds=inner_folds, heartbeat=heartbeat, enqueue_defaults=not no_defaults_trial,
+        plots=not no_plots,
+    )
+    console = Console(stderr=True)
+    result = tune(config, console=console, progress=not quiet)
+    click.echo(f"study {result.study.study_name}: {result.folder / 'summary.json'}")
+    if evaluate_best:
+        from serbench.cli.run_cmd import command_from_context
+        from serbench.run.report import record_report
+        from serbench.tuning.evaluate import evaluate_best as run_best
+
+        record, added = run_best(
+            result.study, run, result.url, progress=not quiet, console=console,
+            command=command_from_context(click.get_current_context()),
+            features=result.features, leaderboard=leaderboard_root if leaderboard else None)
+        from serbench import paths
+
+        root = Path(runs_dir) if runs_dir else paths.runs_dir()
+        Console().print(record_report(record, str(root / record["run_id"] / "record.json")))
+        for item in added or []:
+            click.echo(f"{item.run_id}: {item.status} to leaderboard {item.benchmark} "
+                       f"({item.path})")
