@@ -69,7 +69,9 @@ class OpenSmileExtractor:
         level: ``"lld"``, ``"lld_de"`` or ``"functionals"``; for a custom config, the
             sink level name(s) it writes are given by ``sink_level``.
         options: values for the config's ``\\cm[...]`` options (e.g. ``frameSize``).
-        sample_rate: the rate the cache resamples audio to.
+        sample_rate: the rate the cache resamples audio to; ``None`` keeps each file's
+            own rate (openSMILE's standard sets are defined for any rate, and their
+            published numbers are computed at the native rate).
     """
 
     def __init__(
@@ -78,7 +80,7 @@ class OpenSmileExtractor:
         level: str = "functionals",
         *,
         options: Mapping[str, Any] | None = None,
-        sample_rate: int = 16000,
+        sample_rate: int | None = 16000,
         sink_level: str | None = None,
     ):
         if level not in LEVELS:
@@ -136,11 +138,25 @@ class OpenSmileExtractor:
 
 
 def build(params: Mapping[str, Any]) -> OpenSmileExtractor:
-    """Extractor for ``params = {"set": <serbench set name>, "level": <level>}``."""
+    """Extractor for ``params = {"set": <serbench set name>, "level": <level>,
+    "sample_rate": "native" | <Hz>}``.
+
+    openSMILE's own sets run at each file's native rate by default, as openSMILE and
+    nkululeko do (resampling nEMO's 24 kHz audio to 16 kHz moves eGeMAPS+SVM by ~2
+    points of UA); ``sample_rate=16000`` resamples first.
+    """
     try:
         member = SETS[params["set"]]
     except KeyError:
         raise ConfigError(
             f"openSMILE feature params {dict(params)} need 'set' in {sorted(SETS)}"
         ) from None
-    return OpenSmileExtractor(member, params.get("level", "functionals"))
+    rate = params.get("sample_rate", "native")
+    if rate != "native" and not (isinstance(rate, int) and rate > 0):
+        raise ConfigError(
+            f"openSMILE feature param sample_rate={rate!r}: use 'native' or a rate in Hz"
+        )
+    return OpenSmileExtractor(
+        member, params.get("level", "functionals"),
+        sample_rate=None if rate == "native" else int(rate),
+    )

@@ -21,7 +21,9 @@ SVM = ModelSpec(
     framework="sklearn",
     level="functionals",
     default_feature="egemaps",
-    defaults={"C": 1.0, "kernel": "rbf", "gamma": "scale"},
+    # fit_on_valid: nothing is selected on the validation split, so it joins training
+    # (see serbench.training.sklearn_runner); false keeps it out, for score fusion.
+    defaults={"C": 1.0, "kernel": "rbf", "gamma": "scale", "fit_on_valid": True},
     search_space="serbench.models.svm:search_space",
     # Per-speaker z-normalisation, as the nEMO SVM anchor uses.
     preferred={"feature": "egemaps", "normalisation": "speaker"},

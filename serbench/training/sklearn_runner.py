@@ -1,11 +1,16 @@
 """scikit-learn estimators through the same fold loop as torch models.
 
 The estimator is built by the model's builder ``(InputSpec, hparams) -> estimator``,
-fitted on the fold's training utterances only (functionals, one row each), and asked
-for the test utterances' predictions. Scores come from ``predict_proba`` where the
-estimator offers it, else ``decision_function``, else one-hot predictions. Validation
-utterances are not used: an estimator without early stopping has nothing to select on
-them, and fitting on train only keeps its training data identical to a torch model's.
+fitted on the fold's non-test utterances (functionals, one row each), and asked for the
+test utterances' predictions. Scores come from ``predict_proba`` where the estimator
+offers it, else ``decision_function``, else one-hot predictions.
+
+An estimator with fixed hyperparameters has nothing to select on the validation split,
+so by default (hyperparameter ``fit_on_valid=True``) it is fitted on train + valid, as
+every classical SER pipeline does (the nEMO anchor, nkululeko): the test fold is never
+seen either way. With ``fit_on_valid=False`` it is fitted on train only and scores the
+validation utterances, which score fusion (``serbench fuse``) needs: fusion must be
+fitted on predictions the model did not train on.
 """
 
 from __future__ import annotations
@@ -119,9 +124,13 @@ def run_sklearn_fold(
 
     cpu = torch.device("cpu")  # scikit-learn runs on the CPU whatever --device says
     estimator = resolve(model.builder)(spec, dict(hparams))
-    x_train = stack_functionals(features, fold.train)
+    fit_on_valid = bool(hparams.get("fit_on_valid", True)) and bool(fold.valid)
+    fit_ids = [*fold.train, *fold.valid] if fit_on_valid else list(fold.train)
+    y_fit = (np.concatenate([targets["train"]["emotion"], targets["valid"]["emotion"]])
+             if fit_on_valid else targets["train"]["emotion"])
+    x_train = stack_functionals(features, fit_ids)
     x_test = stack_functionals(features, fold.test)
-    result = fit_predict(estimator, x_train, targets["train"]["emotion"], x_test, spec.num_classes)
+    result = fit_predict(estimator, x_train, y_fit, x_test, spec.num_classes)
     timing = measure_inference(
         lambda rows: result.estimator.predict(x_test[list(rows)]),
         len(x_test),
@@ -129,6 +138,12 @@ def run_sklearn_fold(
         device=cpu,
     )
     memory, kind = peak_memory(cpu)
+    # validation scores, for validation-only score fusion (serbench fuse); only when the
+    # estimator did not train on them (in-sample scores would mislead the fusion)
+    x_valid = (stack_functionals(features, fold.valid)
+               if fold.valid and not fit_on_valid else None)
+    valid_scores = (scores_of(result.estimator, x_valid, spec.num_classes)
+                    if x_valid is not None else np.zeros((0, spec.num_classes)))
     return FoldOutcome(
         utt_ids=list(fold.test),
         y_true=targets["test"]["emotion"],
@@ -150,6 +165,10 @@ def run_sklearn_fold(
             "device_name": device_name(cpu),
         },
         padded_share=None,
-        n_train=len(fold.train),
-        n_valid=len(fold.valid),
+        n_train=len(fit_ids),
+        n_valid=0 if fit_on_valid else len(fold.valid),
+        valid_utt_ids=[] if x_valid is None else list(fold.valid),
+        valid_y_true=(np.zeros(0, np.int64) if x_valid is None
+                      else targets["valid"]["emotion"]),
+        valid_scores=valid_scores,
     )
