@@ -144,6 +144,18 @@ def test_svm_fold_uses_functionals_and_decision_scores():
     assert set(out.timing) == TIMING_KEYS and out.timing["n_parameters"] > 0
 
 
+def test_svm_fits_on_train_and_valid_unless_asked_not_to():
+    manifest, fold, table = toy_problem(level="functionals", separation=3.0)
+    model = get_registry().model("svm")
+    joined = run_fold(model, model.defaults, fold, manifest, table, CLASSES, seed=0, device="cpu")
+    assert joined.n_train == len(fold.train) + len(fold.valid) and joined.n_valid == 0
+    assert joined.valid_utt_ids == []  # in-sample scores would mislead score fusion
+    apart = run_fold(model, {**model.defaults, "fit_on_valid": False}, fold, manifest, table,
+                     CLASSES, seed=0, device="cpu")
+    assert apart.n_train == len(fold.train) and apart.valid_utt_ids == list(fold.valid)
+    assert apart.valid_scores.shape == (len(fold.valid), 3)
+
+
 def test_level_mismatch_and_bad_folds_stop_before_training():
     manifest, fold, table = toy_problem(level="functionals")
     with pytest.raises(ConfigError, match="reads frames"):
