@@ -1,0 +1,15 @@
+"""Leaderboards: versioned files under ``leaderboards/`` derived from run records.
+
+Where things are:
+
+- ``schema.py``: the file formats (JSON Schema) and their validation;
+  ``migrations.py``: upgrading older files in order.
+- ``records.py``: run record -> entry; ``store.py``: the benchmark folder (add, read,
+  publish); ``atomic.py``: crash-safe writes.
+- ``grouping.py`` (seeds grouped), ``significance.py`` (paired test, bootstrap CI),
+  ``summary.py`` (the ranked table).
+- ``table.py`` (columns), ``render_terminal.py``, ``render_markdown.py``,
+  ``render_html.py`` + ``charts.py`` + ``page.css``/``page.js``.
+
+The command line is ``serbench leaderboard`` (``serbench/cli/leaderboard_cmd.py``).
+"""
