@@ -10,7 +10,7 @@ from pathlib import Path
 
 #: distributions whose versions every record lists (``None`` when not installed)
 LIBRARIES = ("torch", "numpy", "polars", "scikit-learn", "opensmile", "optuna", "scipy",
-             "librosa", "pluggy")
+             "soxr", "pluggy")
 
 
 def library_versions() -> dict[str, str | None]:
