@@ -24,7 +24,7 @@ from serbench.errors import ConfigError
 from serbench.plugins import Registry, get_registry
 
 #: Lazily imported sub-commands besides ``info``: name -> "module:attribute".
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {"prepare": "serbench.cli.corpus_prepare:command"}
 
 
 class _LazyCorpusGroup(click.Group):
