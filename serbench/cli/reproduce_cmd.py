@@ -37,7 +37,7 @@ def command(model, corpus, data, corpus_options, label_map, protocol, max_epochs
     from serbench.plugins import get_registry
     from serbench.run.options import parse_assignments
     from serbench.run.pipeline import RunConfig, RunInterrupted, run_experiment
-    from serbench.run.reproduce import comparison_table, plan_runs
+    from serbench.run.reproduce import comparison_table, plan_fusions, plan_runs
     from serbench.run.resolve import known_hyperparameters
 
     registry = get_registry()
@@ -73,4 +73,16 @@ def command(model, corpus, data, corpus_options, label_map, protocol, max_epochs
         except RunInterrupted as exc:
             click.secho(str(exc), fg="yellow", err=True)
             sys.exit(130)
-    Console().print(comparison_table(spec, plans, records))
+    fusions = plan_fusions(spec, plans)
+    for fusion in fusions:  # paper rows "A+B": score fusion of two runs made above
+        from serbench import paths
+        from serbench.run.folder import RunFolder
+        from serbench.run.fusion import fuse_runs
+
+        console.rule(f"fusion · {fusion.label}")
+        root = Path(runs_dir) if runs_dir else paths.runs_dir()
+        a, b = (records[label] for label in fusion.label.split("+"))
+        records[fusion.label] = fuse_runs(RunFolder(root / a["run_id"]),
+                                          RunFolder(root / b["run_id"]), runs_dir=root,
+                                          force=True)
+    Console().print(comparison_table(spec, [*plans, *fusions], records))

@@ -120,6 +120,14 @@ class RunFolder:
     def fold_predictions_path(self, fold: str) -> Path:
         return self.folds_dir / f"{safe_name(fold)}.parquet"
 
+    @property
+    def valid_predictions_path(self) -> Path:
+        """Validation utterances' predictions, every fold (for ``serbench fuse``)."""
+        return self.root / "valid_predictions.parquet"
+
+    def fold_valid_predictions_path(self, fold: str) -> Path:
+        return self.folds_dir / f"{safe_name(fold)}.valid.parquet"
+
     def checkpoint_path(self, fold: str) -> Path:
         return self.root / f"model_{safe_name(fold)}.pt"
 

@@ -3,11 +3,16 @@
 Columns: ``utt_id``, ``fold``, ``speaker``, ``label``, ``pred`` (class names) and one
 ``score_<class>`` column per class (the model's scores, e.g. softmax probabilities;
 null when the model gives none).
+
+The same columns for each fold's *validation* utterances (scored by the final model)
+go to ``valid_predictions.parquet`` (:func:`fold_valid_predictions`): score fusion
+(``serbench fuse``) is fitted on them, never on test predictions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -37,6 +42,23 @@ def fold_predictions(
         )
     schema = {f"score_{name}": pl.Float64 for name in classes}
     return pl.DataFrame(columns, schema_overrides=schema)
+
+
+def fold_valid_predictions(
+    fold: str, outcome: Any, manifest: pl.DataFrame, classes: Sequence[str]
+) -> pl.DataFrame | None:
+    """The validation rows of one fold's outcome, as :func:`fold_predictions` builds the
+    test rows; None when the outcome carries no validation scores."""
+    ids = list(getattr(outcome, "valid_utt_ids", None) or [])
+    if not ids:
+        return None
+    valid = SimpleNamespace(
+        utt_ids=ids,
+        y_true=outcome.valid_y_true,
+        y_pred=np.asarray(outcome.valid_scores).argmax(-1),
+        scores=outcome.valid_scores,
+    )
+    return fold_predictions(fold, valid, manifest, classes)
 
 
 def label_indices(frame: pl.DataFrame, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

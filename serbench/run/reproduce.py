@@ -4,6 +4,8 @@ The runs: the model's defaults (when it has no ``default_variant``) and every va
 plus every model that one of its ``PaperResult`` rows names as ``variant`` and that is
 itself registered (e.g. the paper's ``bilstm_att`` baseline row). Baselines run with the
 label map and protocol of the model's own first run, so every row is measured alike.
+A paper row whose ``variant`` is ``"A+B"`` (two of those runs) is the score fusion of
+the two (:func:`plan_fusions`, ``serbench fuse``), made after them.
 
 Paper numbers are shown as the paper reports them, on the paper's corpus; measured
 numbers are the mean over folds on the corpus the user ran. Paper values above 1 are
@@ -76,6 +78,23 @@ def plan_runs(spec: ModelSpec, registry: Registry, only: Sequence[str] | None = 
             )
         plans = [p for p in plans if p.label in set(only)]
     return plans
+
+
+def plan_fusions(spec: ModelSpec, plans: Sequence[PlannedRun]) -> list[PlannedRun]:
+    """Paper rows whose ``variant`` is ``"A+B"`` with A and B planned runs: the score
+    fusion of those two runs (``serbench fuse``, fitted on validation predictions), made
+    after them. Such rows answer model ``fusion``."""
+    labels = {p.label for p in plans}
+    fusions: list[PlannedRun] = []
+    for result in spec.paper_results:
+        parts = result.variant.split("+")
+        if len(parts) == 2 and all(part in labels for part in parts):
+            existing = next((f for f in fusions if f.label == result.variant), None)
+            if existing is None:
+                fusions.append(PlannedRun("fusion", None, result.variant, [result]))
+            else:
+                existing.paper.append(result)
+    return fusions
 
 
 def measured(record: Mapping[str, Any], key: str) -> float | None:

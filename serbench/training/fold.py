@@ -45,6 +45,10 @@ class FoldOutcome:
             clock, device, device_name.
         padded_share: fraction of padded frames in the training batches.
         n_train, n_valid: sizes of the splits used.
+        valid_utt_ids, valid_y_true, valid_scores: the validation utterances and the final
+            (restored best) model's emotion scores (N_v, C) on them, for score fusion
+            fitted on validation data only (``serbench fuse``); empty when the fold has
+            no validation split.
     """
 
     utt_ids: list[str]
@@ -59,13 +63,15 @@ class FoldOutcome:
     padded_share: float | None = None
     n_train: int = 0
     n_valid: int = 0
+    valid_utt_ids: list[str] = field(default_factory=list)
+    valid_y_true: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    valid_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (arrays as lists)."""
         out = asdict(self)
-        out["y_true"] = self.y_true.tolist()
-        out["y_pred"] = self.y_pred.tolist()
-        out["scores"] = self.scores.tolist()
+        for key in ("y_true", "y_pred", "scores", "valid_y_true", "valid_scores"):
+            out[key] = np.asarray(getattr(self, key)).tolist()
         return out
 
 

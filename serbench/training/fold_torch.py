@@ -98,6 +98,9 @@ def run_torch_fold(
         )
     test = splits["test"]
     probs, _ = predict(net, test, batch_size=config.batch_size, device=device)
+    valid = splits["valid"]  # scored for validation-only score fusion (serbench fuse)
+    valid_probs = (predict(net, valid, batch_size=config.batch_size, device=device)[0]
+                   if len(valid) else np.zeros((0, spec.num_classes)))
 
     @torch.no_grad()
     def infer(rows: Sequence[int]) -> torch.Tensor:
@@ -129,4 +132,7 @@ def run_torch_fold(
         padded_share=result.padded_share,
         n_train=len(fold.train),
         n_valid=len(fold.valid),
+        valid_utt_ids=list(valid.utt_ids),
+        valid_y_true=valid.targets["emotion"],
+        valid_scores=valid_probs,
     )
