@@ -75,7 +75,7 @@ def test_resolution_order(env, tiny_csv, registry):
         ({"overrides": {"hiden": 8}}, ConfigError,
          r"not a hyperparameter.*did you mean 'hidden'.*Known: .*batch_size"),
         ({"model": "svm", "feature": "toy_functionals", "overrides": {"c": 2.0}}, ConfigError,
-         "'c' \\(did you mean 'C'\\?\\).*Known: C, gamma, kernel"),
+         "'c' \\(did you mean 'C'\\?\\).*Known: C, fit_on_valid, gamma, kernel"),
         ({"label_map": "4class"}, ConfigError, "no label map '4class'.*all"),
         ({"normalisation": "zscore"}, ConfigError, "normalisation 'zscore'"),
         ({"folds": ["spk09"]}, ConfigError, "no such fold.*spk01"),
