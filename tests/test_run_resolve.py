@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from _run_helpers import toy_registry
 
@@ -121,3 +122,18 @@ def test_missing_default_corpus_is_explained(env, registry, monkeypatch):
     reg = Registry(make_plugin_manager(disable={"synthetic"}))
     with pytest.raises(ConfigError, match="'synthetic' is not registered.*--corpus manifest"):
         resolve_run(RunConfig(model="svm"), reg)
+
+
+def test_paper_protocol_the_corpus_cannot_use_falls_back_to_its_default(env, tmp_path, registry):
+    # ar_gru prefers `loso` (sessions); a corpus without a session column gets its own
+    # default protocol instead, and the record's sources say why.
+    full = pl.read_csv(write_tiny_corpus(tmp_path / "t", speakers=3, per_speaker=4))
+    csv = tmp_path / "t" / "no_sessions.csv"
+    full.drop("session").write_csv(csv)
+    res = resolve_run(RunConfig(model="ar_gru", corpus="manifest", data=csv,
+                                feature="toy_frames"), registry)
+    assert res.protocol_entry.spec.name == "loso-speaker"
+    assert "corpus default" in res.sources["protocol"] and "'loso'" in res.sources["protocol"]
+    with pytest.raises(ConfigError, match="protocol 'loso' \\(from --protocol\\)"):
+        resolve_run(RunConfig(model="ar_gru", corpus="manifest", data=csv, protocol="loso",
+                              feature="toy_frames"), registry)

@@ -315,7 +315,20 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
         folds = make_folds(manifest, protocol_name, seed=config.seed, options=protocol_options,
                            registry=registry)
     except ConfigError as exc:
-        raise ConfigError(f"protocol {protocol_name!r} (from {sources['protocol']}): {exc}") from exc
+        if not sources["protocol"].startswith("model preferred"):
+            raise ConfigError(
+                f"protocol {protocol_name!r} (from {sources['protocol']}): {exc}"
+            ) from exc
+        # The paper's protocol may not fit this corpus (e.g. `loso` needs sessions, which
+        # EmoDB lacks): the corpus's own default is the fair choice, said in the record.
+        unusable = protocol_name
+        protocol_name = corpus.default_protocol
+        sources["protocol"] = f"corpus default ({sources['protocol']}'s {unusable!r}: {exc})"
+        protocol_entry = registry.lookup("protocol", protocol_name)
+        protocol_options = {**corpus.protocol_options.get(protocol_name, {}),
+                            **config.protocol_options}
+        folds = make_folds(manifest, protocol_name, seed=config.seed, options=protocol_options,
+                           registry=registry)
     all_names = [f.name for f in folds]
     if config.folds:
         unknown = [n for n in config.folds if n not in all_names]
