@@ -22,6 +22,8 @@ Names are free-form (``"frames"`` for a single pooling layer; ``"layer2"``,
 over its valid frames. ``serbench explain`` calls it under ``torch.no_grad()`` in
 ``eval()`` mode and plots the maps against time; models without the method have
 nothing to explain. :func:`has_attention_maps` tells the two apart.
+The full interface, with maps of other shapes ((B, K, T) curves, (B, H, T, T) head
+matrices), is documented in :mod:`serbench.explain`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,157 @@
+"""Registers ``rlc`` (acoustic input) and ``rlc_al`` (acoustic + lexical input).
+
+Light on purpose: no torch import; builders and search spaces are lazy references.
+
+Why two models: the lexical rows of Tables 1-2 read transcripts, and a model's streams
+(``ModelSpec.inputs``) are fixed per registered name. ``rlc`` reads frames only (any
+corpus); ``rlc_al`` also reads ``tokens`` (corpora with a ``transcript`` column). Both have
+the variants of Table 2: ``baseline`` (stacked LSTM on the LLDs), ``s1`` (+ residual
+convolutional network), ``s2`` (+ multi-head self-attention) and ``s3`` (+ GCA-LSTM: the
+proposed RLC, the default variant). So Table 2's "S3, A+L" row is ``rlc_al`` variant ``s3``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from serbench import hookimpl
+from serbench.components import ModelSpec, PaperResult
+
+CITATION = (
+    "R. Li, Z. Wu, J. Jia, Y. Bu, S. Zhao and H. Meng, \"Towards discriminative "
+    'representation learning for speech emotion recognition", IJCAI 2019, pp. 5060-5066, '
+    "doi:10.24963/ijcai.2019/703. Code: github.com/thuhcsi/IJCAI2019-DRL4SER"
+)
+
+#: The paper preset. Filter counts/kernels are not in the paper's text (Fig. 2 only); they
+#: are the authors' published code's (32 filters k10, then 64 k5, 128 k5, 256 k3, 512 k3;
+#: self-attention from the third group on, two residual units per group, dropout 0.5
+#: after each conv layer and 0.1 on attention weights). Striding follows the paper's text
+#: (every group's first layer strides by 2: 5 ms frames -> 160 ms suprasegmental steps).
+DEFAULTS: dict[str, object] = {
+    # architecture (serbench_rlc.model)
+    "frontend": "resconv",
+    "self_attention": True,
+    "recurrent": "gca",
+    "lexical": False,
+    "channels": [32, 64, 128, 256, 512],
+    "kernels": [10, 5, 5, 3, 3],
+    "strides": [2, 2, 2, 2, 2],
+    "dilations": [1, 1, 1, 1, 1],
+    "units": [0, 2, 2, 2, 2],
+    "attention_groups": [3, 4, 5],
+    "heads": 4,
+    "residual": True,
+    "conv_dropout": 0.5,
+    "attention_dropout": 0.1,
+    "hidden_size": 256,
+    "lstm_layers": 2,
+    "iterations": 3,
+    # the GCA loop's code, not the model: auto (fast, serbench.nn.fast_rnn) | reference
+    "rnn_implementation": "auto",
+    "embedding_dim": 300,
+    "lexical_hidden": 256,
+    "dense_units": 256,
+    "dense_layers": 3,
+    "dropout": 0.5,
+    # balance to a parameter count by searching hidden_size (e.g. "9M"); None: the preset
+    "params": None,
+    # training (serbench.training.config.TrainingConfig); epochs/patience are not in the paper
+    "lr": 1e-3,
+    "optimizer": "adam",
+    "batch_size": 128,
+    "max_epochs": 50,
+    "patience": 10,
+    "grad_clip": 5.0,
+}
+
+#: Table 2's systems, as overrides of DEFAULTS.
+VARIANTS: dict[str, dict[str, object]] = {
+    "baseline": {"frontend": "none", "recurrent": "lstm"},
+    "s1": {"frontend": "resconv", "self_attention": False, "recurrent": "lstm"},
+    "s2": {"frontend": "resconv", "self_attention": True, "recurrent": "lstm"},
+    "s3": {"frontend": "resconv", "self_attention": True, "recurrent": "gca"},
+}
+
+
+def _row(variant: str, ua: float, f1: float, label: str) -> PaperResult:
+    return PaperResult(variant=variant, corpus="iemocap", metrics={"ua": ua, "f1": f1}, label=label)
+
+
+#: IEMOCAP 4-class, acoustic input: Table 2 rows, then Table 1's comparison systems
+#: (serbench models of the ``baselines`` plugin and the core ``bilstm_att``). RID rows
+#: (a Microsoft-internal corpus) are not listed.
+PAPER_RESULTS_A: tuple[PaperResult, ...] = (
+    _row("baseline", 56.4, 0.565, "Table 2 baseline, stacked LSTM, 9.27M"),
+    _row("s1", 61.8, 0.621, "Table 2 S1, + residual CNN, 9.15M"),
+    _row("s2", 66.1, 0.667, "Table 2 S2, + multi-head self-attention, 9.07M"),
+    _row("s3", 69.4, 0.693, "Table 2 S3 = RLC, + GCA-LSTM, 9.11M"),
+    _row("xia_dnn", 60.4, 0.597, "Table 1, Xia and Liu 2017 (reported 60.1)"),
+    _row("poria_cnn", 60.7, 0.608, "Table 1, Poria et al. 2016 (reported 61.3)"),
+    _row("poria_lstm", 55.8, 0.563, "Table 1, Poria et al. 2017 (reported 57.1)"),
+    _row("bilstm_att", 59.6, 0.594, "Table 1, Mirsamadi et al. 2017 (reported 58.8)"),
+)
+
+#: IEMOCAP 4-class, acoustic + lexical input (Table 2). Table 1's A+L comparison rows are
+#: left out: serbench's comparison systems read acoustic input only.
+PAPER_RESULTS_AL: tuple[PaperResult, ...] = (
+    _row("baseline", 72.9, 0.731, "Table 2 baseline, A+L"),
+    _row("s1", 74.3, 0.745, "Table 2 S1, A+L"),
+    _row("s2", 77.1, 0.770, "Table 2 S2, A+L"),
+    _row("s3", 79.2, 0.791, "Table 2 S3 = RLC, A+L"),
+)
+
+#: The paper protocol, except the split: the paper splits utterances 8:1:1 at random
+#: (speakers leak into test); serbench defaults to leave-one-session-out.
+#: ``--protocol holdout`` gives the paper's split, and the run record says it leaks.
+PREFERRED: dict[str, object] = {
+    "corpus": "iemocap",
+    "feature": "lld17",
+    "label_map": "4class",
+    "protocol": "loso",
+    "normalisation": "speaker",
+    "metrics": ("ua", "macro_f1"),
+}
+
+GRIDS: dict[str, dict[str, tuple[object, ...]]] = {
+    "iterations": {"iterations": (1, 2, 3, 4, 5)},
+    "heads": {"heads": (1, 2, 4, 8)},
+}
+
+_COMMON = dict(
+    version=1,
+    citation=CITATION,
+    builder="serbench_rlc.model:build",
+    framework="torch",
+    level="frames",
+    default_feature="lld17",
+    variants=VARIANTS,
+    default_variant="s3",
+    search_space="serbench_rlc.search:search_space",
+    grids=GRIDS,
+    preferred=PREFERRED,
+)
+
+RLC = ModelSpec(
+    name="rlc",
+    description="RLC: residual conv + multi-head self-attention + GCA-LSTM, acoustic input (Table 2 A)",
+    defaults=DEFAULTS,
+    paper_results=PAPER_RESULTS_A,
+    **_COMMON,  # type: ignore[arg-type]
+)
+
+RLC_AL = ModelSpec(
+    name="rlc_al",
+    description="RLC with the transcript LSTM branch, acoustic + lexical input (Table 2 A+L)",
+    defaults={**DEFAULTS, "lexical": True},
+    inputs=("tokens",),
+    paper_results=PAPER_RESULTS_AL,
+    **_COMMON,  # type: ignore[arg-type]
+)
+
+
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Register ``rlc`` and ``rlc_al`` (see serbench.hookspecs.register_models)."""
+    register(RLC)
+    register(RLC_AL)
