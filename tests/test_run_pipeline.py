@@ -154,3 +154,12 @@ def test_bad_input_writes_no_run_folder(env, tiny_csv, registry, frames):
     with pytest.raises(ConfigError):
         run(config(tiny_csv, overrides={"no_such_knob": 1}), registry, frames)
     assert not (env / "runs").exists()
+
+
+def test_locate_run_names_a_missing_absolute_path(tmp_path):
+    from serbench.errors import ConfigError
+    from serbench.run.folder import locate_run
+
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(ConfigError, match="no run"):
+        locate_run(tmp_path / "nowhere", runs_dir=tmp_path / "runs")

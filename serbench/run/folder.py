@@ -204,8 +204,12 @@ def locate_run(ref: str | Path, runs_dir: Path | None = None) -> RunFolder:
     root = runs_dir or paths.runs_dir()
     if (root / str(ref) / "config.json").is_file():
         return RunFolder(root / str(ref))
-    matches = sorted(p for p in root.glob(f"{ref}*") if (p / "config.json").is_file()) \
-        if root.is_dir() else []
+    # only a bare run-id prefix is matched (a path or glob characters would mean something else)
+    prefix = str(ref)
+    is_prefix = root.is_dir() and not any(c in prefix for c in "/\\*?[")
+    matches = sorted(p for p in root.iterdir()
+                     if p.name.startswith(prefix) and (p / "config.json").is_file()) \
+        if is_prefix else []
     if len(matches) == 1:
         return RunFolder(matches[0])
     if len(matches) > 1:
