@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 import soundfile
+from _feature_wavs import tone, write_wavs
 
 from serbench.audio import read_audio
 from serbench.components import FeatureSpec
@@ -16,7 +17,6 @@ from serbench.features import cache as cache_mod
 from serbench.features.cache import load_features
 from serbench.lazy import resolve
 from serbench.plugins import Registry, make_plugin_manager
-from tests._feature_wavs import tone, write_wavs
 
 SR = 16000
 

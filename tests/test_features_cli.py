@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from _feature_wavs import write_wavs
 from click.testing import CliRunner
 
 from serbench.cli import cli
 from serbench.plugins import reset_registry
-from tests._feature_wavs import write_wavs
 
 
 def _csv(tmp_path):

@@ -7,11 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+from _feature_wavs import tone
 
 from serbench.features import iaan, lld17, opensmile_sets, st36
 from serbench.features.deltas import delta, mean_pool
 from serbench.plugins import Registry, make_plugin_manager
-from tests._feature_wavs import tone
 
 SR = 16000
 

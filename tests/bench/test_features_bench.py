@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 import pytest
 import soundfile
+from _feature_wavs import tone
 
 from serbench.features.cache import load_features
-from tests._feature_wavs import tone
 
 SR = 16000
 N_FILES = int(os.environ.get("SERBENCH_BENCH_FILES", "120"))
