@@ -229,6 +229,8 @@ def build_record(
             "device": res.device,
             # CPU runs repeat exactly under a seed; CUDA kernels may not
             "deterministic": res.device == "cpu",
+            # timings depend on it: on a shared 2-core machine one thread can be 5x faster
+            "cpu_threads": _cpu_threads(),
             "config": (
                 TrainingConfig.from_hparams(res.hparams).to_dict()
                 if spec.framework == "torch" else None
@@ -239,3 +241,10 @@ def build_record(
         "aggregate": dict(aggregate),
         "timing": timing,
     }
+
+
+def _cpu_threads() -> int:
+    """Threads torch uses for CPU ops in this process (OMP_NUM_THREADS / set_num_threads)."""
+    import torch
+
+    return int(torch.get_num_threads())
