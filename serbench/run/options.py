@@ -50,3 +50,24 @@ def parse_assignments(pairs: Iterable[str], option: str, *, typed: bool = True) 
             raise ConfigError(f"{option} {pair!r} must look like KEY=VALUE (e.g. {option} lr=0.001)")
         out[key] = parse_value(value) if typed else value
     return out
+
+
+def int_list(value: Any, *, name: str, example: str) -> list[int]:
+    """A list of ints from a list, an int or a ``"256,256"`` string.
+
+    Hyperparameters such as layer sizes arrive in all three forms: from a preset (list),
+    ``--set cells=256`` (int) or an Optuna categorical choice (string).
+
+    Raises:
+        ConfigError: naming ``name`` and showing ``example`` when ``value`` is not one.
+    """
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, str):
+        value = [v for v in value.replace(" ", "").split(",") if v]
+    try:
+        return [int(v) for v in value]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{name} {value!r}: give a list ([{example}]) or a string ('{example}')"
+        ) from exc

@@ -18,6 +18,7 @@ import torch
 from serbench.data.batch import Batch, InputSpec
 from serbench.errors import ConfigError
 from serbench.nn.pooling import AttentionPooling
+from serbench.run.options import int_list
 from torch import nn
 
 from serbench_a_lstm.cell import MODES, BiALSTM
@@ -102,15 +103,5 @@ def build(spec: InputSpec, hparams: Mapping[str, Any]) -> WeightedPoolingRNN:
 
 
 def parse_steps(value: Any) -> list[int]:
-    """T from a list, an int or a ``"5,3,1"`` string (Optuna's categorical choices)."""
-    if isinstance(value, int):
-        return [value]
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
-    try:
-        return [int(v) for v in value]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"a_lstm time_steps {value!r}: give look-backs as a list ([5, 3, 1]) or a string "
-            "('5,3,1')"
-        ) from exc
+    """T (look-back steps) from a list, an int or a ``"5,3,1"`` string (Optuna's choices)."""
+    return int_list(value, name="a_lstm time_steps", example="5,3,1")

@@ -32,6 +32,7 @@ import torch
 from serbench.data.batch import Batch, InputSpec
 from serbench.errors import ConfigError
 from serbench.nn.masking import last_valid, masked_softmax
+from serbench.run.options import int_list
 from torch import nn
 
 MODES = ("lstm", "general", "time", "feature")
@@ -220,17 +221,7 @@ class DenseLSTM(nn.Module):
 
 def parse_cells(value: Any) -> list[int]:
     """LSTM sizes from a list, an int or a ``"256,256"`` string (Optuna's choices)."""
-    if isinstance(value, int):
-        return [value]
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
-    try:
-        return [int(v) for v in value]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"dense_lstm cells {value!r}: give LSTM sizes as a list ([256, 256]) or a "
-            "string ('256,256')"
-        ) from exc
+    return int_list(value, name="dense_lstm cells", example="256,256")
 
 
 def build(spec: InputSpec, hparams: Mapping[str, Any]) -> DenseLSTM:
