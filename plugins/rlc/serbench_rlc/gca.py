@@ -23,9 +23,20 @@ to be read against the equations. A faster path may replace the loop, but must m
 
 As in the authors' code (``GCM.py``), ``W_e2`` (2H -> H), ``W_e1`` (H -> 1) and ``W_F``
 (2H -> H) have no bias, and the second LSTM's weights are shared across iterations,
-each iteration starting from a zero state. The authors' code also layer-normalises the
-first LSTM's outputs and appends ``r_n`` to the second LSTM's input; the paper does
-neither and neither is done here.
+each iteration starting from a zero state. Three details of the authors' code that the
+paper does not state are followed too (``layer_norm``, ``forget_bias``, Xavier-initialised
+``W_e1``, ``W_e2``, ``W_F``), because without them the model does not learn (issue 8): the first
+LSTM's outputs are small (rms ~0.06 at initialisation) and every bias-free
+``ReLU(W_F [.])`` with PyTorch's default ``Linear`` initialisation shrinks the memory by about
+2.5x more, so ``F^(3)`` reached the classifier ~100x smaller than a unit-scale vector and
+nearly constant across utterances. The authors' code then:
+
+- layer-normalises the first LSTM's outputs (``tf.contrib.layers.layer_norm``, learnt gain
+  and bias) before they feed ``F^(0)``, the scores and the second LSTM;
+- builds the first LSTM as ``BasicLSTMCell`` whose forget gate carries a +1 bias;
+- initialises ``W_e1``, ``W_e2`` and ``W_F`` with Xavier (Glorot) uniform.
+
+It also appends ``r_n`` to the second LSTM's input; the paper does not, nor is it done here.
 """
 
 from __future__ import annotations
@@ -114,10 +125,14 @@ class GCALSTM(nn.Module):
             backward through time, :meth:`attend_fast`, falling back to the reference with
             a warning if it cannot load), ``"fast"`` or ``"reference"`` (:meth:`attend`);
             the same function either way.
+        layer_norm: layer-normalise the first LSTM's outputs ``h_n`` (authors' code).
+        forget_bias: added to the first LSTM's forget-gate bias at initialisation (the
+            authors' ``BasicLSTMCell``: 1.0; 0 gives PyTorch's plain initialisation).
     """
 
     def __init__(self, input_size: int, hidden_size: int = 256, iterations: int = 3,
-                 implementation: str = "auto"):
+                 implementation: str = "auto", *, layer_norm: bool = True,
+                 forget_bias: float = 1.0):
         super().__init__()
         self.implementation = implementation
         if iterations < 1:
@@ -125,6 +140,10 @@ class GCALSTM(nn.Module):
         self.hidden_size, self.iterations = hidden_size, iterations
         self.first = nn.LSTM(input_size, hidden_size, batch_first=True)  # eqs. 4-8
         h = hidden_size
+        if forget_bias:
+            with torch.no_grad():  # gate order (i, f, g, o): the forget slice of one bias
+                self.first.bias_ih_l0[h : 2 * h] += forget_bias
+        self.norm: nn.LayerNorm | None = nn.LayerNorm(h) if layer_norm else None
         # The second LSTM's W, U, b (eqs. 4-6, 11), initialised like nn.LSTM.
         self.weight_ih = nn.Parameter(torch.empty(4 * h, h))
         self.weight_hh = nn.Parameter(torch.empty(4 * h, h))
@@ -135,6 +154,8 @@ class GCALSTM(nn.Module):
         self.W_e2 = nn.Linear(2 * h, h, bias=False)  # eq. 9, inner
         self.W_e1 = nn.Linear(h, 1, bias=False)  # eq. 9, outer
         self.W_F = nn.Linear(2 * h, h, bias=False)  # eq. 12
+        for lin in (self.W_e2, self.W_e1, self.W_F):
+            nn.init.xavier_uniform_(lin.weight)  # keeps F^(i)'s scale through the ReLUs
         #: (B, I, N) normalised informativeness of the last forward pass (for explain)
         self.last_scores: torch.Tensor | None = None
 
@@ -197,6 +218,8 @@ class GCALSTM(nn.Module):
         packed = pack_padded_sequence(m, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.first(packed)
         h, _ = pad_packed_sequence(out, batch_first=True, total_length=m.shape[1])
+        if self.norm is not None:
+            h = self.norm(h) * mask.unsqueeze(-1).to(h.dtype)  # padding stays zero
         memory = last_valid(h, lengths)  # F^(0)
         attend = choose(self.implementation, self.attend_fast, self.attend,
                         what="GCA-LSTM recurrence")

@@ -13,7 +13,8 @@ Architecture keys (see ``serbench_rlc.plugin.DEFAULTS``):
 
 - ``frontend``: ``"resconv"`` (S1-S3) or ``"none"`` (baseline: LSTMs on the LLDs);
 - ``self_attention``: multi-head self-attention in the groups ``attention_groups`` (S2, S3);
-- ``recurrent``: ``"lstm"`` (``lstm_layers`` stacked) or ``"gca"`` (GCA-LSTM, ``iterations`` I);
+- ``recurrent``: ``"lstm"`` (``lstm_layers`` stacked) or ``"gca"`` (GCA-LSTM, ``iterations`` I,
+  ``layer_norm`` and ``forget_bias`` as in :class:`serbench_rlc.gca.GCALSTM`);
 - ``lexical``: add the transcript branch (the model must then be registered with
   ``inputs=("tokens",)``: that is the ``rlc_al`` model);
 - front-end shape: ``channels``, ``kernels``, ``strides``, ``dilations``, ``units``,
@@ -81,7 +82,9 @@ class RLC(nn.Module):
         self.lstm: LSTMEncoder | None = None
         if recurrent == "gca":
             self.gca = GCALSTM(size, hidden, iterations=int(hp.get("iterations", 3)),
-                               implementation=str(hp.get("rnn_implementation", "auto")))
+                               implementation=str(hp.get("rnn_implementation", "auto")),
+                               layer_norm=bool(hp.get("layer_norm", True)),
+                               forget_bias=float(hp.get("forget_bias", 1.0)))
         else:
             self.lstm = LSTMEncoder(size, hidden, layers=int(hp.get("lstm_layers", 2)))
         rep = hidden

@@ -47,6 +47,10 @@ DEFAULTS: dict[str, object] = {
     "hidden_size": 256,
     "lstm_layers": 2,
     "iterations": 3,
+    # GCA-LSTM details of the authors' code, not the paper (issue 8: S3 does not learn
+    # without them): layer-normalised first-LSTM outputs, +1 forget-gate bias
+    "layer_norm": True,
+    "forget_bias": 1.0,
     # the GCA loop's code, not the model: auto (fast, serbench.nn.fast_rnn) | reference
     "rnn_implementation": "auto",
     "embedding_dim": 300,
@@ -119,7 +123,7 @@ GRIDS: dict[str, dict[str, tuple[object, ...]]] = {
 }
 
 _COMMON = dict(
-    version=1,
+    version=2,
     citation=CITATION,
     builder="serbench_rlc.model:build",
     framework="torch",
