@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from serbench.atomic import write_temp, write_text_atomic
 
 
 def dump_json(doc: Any) -> str:
@@ -21,28 +22,9 @@ def dump_json(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write_temp(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would follow the file into a published page
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically (the old content survives any crash)."""
-    tmp = _write_temp(path, text)
-    try:
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomic(path, text)
 
 
 def create_exclusive(path: Path, text: str) -> bool:
@@ -51,7 +33,7 @@ def create_exclusive(path: Path, text: str) -> bool:
     The content is complete on disk before the name appears, and an existing file is
     never touched (used for published snapshots and ``benchmark.json``).
     """
-    tmp = _write_temp(path, text)
+    tmp = write_temp(path, lambda t: t.write_text(text, encoding="utf-8", newline="\n"))
     try:
         os.link(tmp, path)
         return True

@@ -10,41 +10,27 @@ file: a fold is done exactly when its JSON exists.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from serbench.atomic import write_atomic, write_text_atomic
 from serbench.errors import ConfigError
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; records are meant to be shared
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text_atomic(path, text)
 
 
 def atomic_write_parquet(path: Path, frame: pl.DataFrame) -> None:
     """Write a polars frame as parquet, atomically."""
-    _atomic(path, lambda tmp: frame.write_parquet(tmp))
+    write_atomic(path, lambda tmp: frame.write_parquet(tmp))
 
 
 def _json_default(obj: Any) -> Any:

@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 from filelock import FileLock
 
+from serbench.atomic import write_atomic
 from serbench.corpora.synthetic.design import DialogPlan, plan_corpus
 from serbench.corpora.synthetic.render import render_dialog
 from serbench.corpora.synthetic.voices import write_voice_files
@@ -176,15 +177,6 @@ def _manifest(folder: Path, dialogs: list[DialogPlan]) -> pl.DataFrame:
     return pl.DataFrame(rows).select(columns)
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def ensure_generated(root: Path, size: str, seed: int, *, workers: int | None = None,
                      progress: bool = True) -> Path:
     """Generate the corpus under ``root`` unless it is complete; return its folder.
@@ -238,10 +230,10 @@ def ensure_generated(root: Path, size: str, seed: int, *, workers: int | None = 
             else:
                 _render_all(folder, todo, voices, n_workers, lambda n: None)
         try:
-            _write_atomic(folder / INFO, lambda p: p.write_text(
+            write_atomic(folder / INFO, lambda p: p.write_text(
                 json.dumps(generator_info(size, seed), indent=2) + "\n"))
             manifest = _manifest(folder, dialogs)
-            _write_atomic(folder / MANIFEST, lambda p: manifest.write_csv(p))
+            write_atomic(folder / MANIFEST, lambda p: manifest.write_csv(p))
         except OSError as exc:
             raise _writable_error(folder, exc) from exc
     return folder
