@@ -280,7 +280,9 @@ def test_sqlite_study_resumes_and_refuses_another_space(env, tiny_csv, registry,
     storage = study._storage
     dead = study.ask()
     storage.record_heartbeat(dead._trial_id)
-    time.sleep(2.5)  # > the grace period (2 x heartbeat)
+    # > the grace period (2 x heartbeat), with a second to spare: SQLite's clock, which
+    # optuna compares heartbeats with, has a resolution of one second
+    time.sleep(3.5)
     again = run_tune(registry, functionals, run, trials=4, sampler="random", heartbeat=1)
     trials = again.study.get_trials()
     assert again.url == first.url
