@@ -13,15 +13,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 import polars as pl
 
-from serbench.errors import ConfigError
 from serbench.plugins import Registry, get_registry
+from serbench.run.options import parse_assignments
 
 #: Lazily imported sub-commands besides ``info``: name -> "module:attribute".
 SUBCOMMANDS: dict[str, str] = {"prepare": "serbench.cli.corpus_prepare:command"}
@@ -40,17 +40,6 @@ class _LazyCorpusGroup(click.Group):
             module_name, attr = SUBCOMMANDS[cmd_name].split(":")
             return getattr(importlib.import_module(module_name), attr)
         return None
-
-
-def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
-    """``["k=v", ...]`` -> ``{"k": "v"}``; values stay strings."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{option} {pair!r} must look like KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _counts(df: pl.DataFrame, column: str) -> list[dict[str, Any]]:
@@ -198,9 +187,9 @@ def info(name: str, data: Path | None, label_map: str | None, protocol: str | No
          no_audio_check: bool, as_json: bool) -> None:
     """Counts per label, speaker, session and fold of corpus NAME."""
     summary = corpus_summary(
-        name, data=data, options=parse_pairs(corpus_options, "--corpus-option"),
+        name, data=data, options=parse_assignments(corpus_options, "--corpus-option", typed=False),
         label_map=label_map, protocol=protocol,
-        protocol_options=parse_pairs(protocol_options, "--protocol-option"),
+        protocol_options=parse_assignments(protocol_options, "--protocol-option", typed=False),
         seed=seed, check_audio=not no_audio_check,
     )
     if as_json:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from serbench.cli.corpus_cmd import parse_pairs
+from serbench.run.options import parse_assignments
 
 LAYOUTS = ("iemocap",)
 
@@ -34,7 +34,7 @@ def command(name: str, out: Path, layout: str, data: Path | None,
     from serbench.corpora.api import load_corpus
     from serbench.corpora.synthetic.iemocap_layout import write_iemocap_layout
 
-    corpus = load_corpus(name, data, parse_pairs(corpus_options, "--corpus-option"))
+    corpus = load_corpus(name, data, parse_assignments(corpus_options, "--corpus-option", typed=False))
     write_iemocap_layout(corpus.manifest, out, copy=copy, dialog_wavs=dialog_wavs)
     sessions = corpus.manifest["session"].n_unique()
     click.echo(f"wrote {corpus.manifest.height} utterances of {name!r} in {sessions} sessions "

@@ -18,23 +18,13 @@ from typing import Any
 
 import click
 
-from serbench.errors import ConfigError
-
-
-def _pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{option} {pair!r} must look like KEY=VALUE")
-        out[key.strip()] = value.strip()
-    return out
+from serbench.run.options import parse_assignments
 
 
 def _params(pairs: Iterable[str]) -> dict[str, Any]:
     """``--param K=V``: V is read as JSON where it parses (numbers, booleans), else text."""
     out: dict[str, Any] = {}
-    for key, value in _pairs(pairs, "--param").items():
+    for key, value in parse_assignments(pairs, "--param", typed=False).items():
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -45,7 +35,7 @@ def _params(pairs: Iterable[str]) -> dict[str, Any]:
 def _corpus(name: str, data: str | None, options: tuple[str, ...]):
     from serbench.corpora.api import corpus_fingerprint, load_corpus
 
-    corpus = load_corpus(name, Path(data) if data else None, _pairs(options, "--corpus-option"))
+    corpus = load_corpus(name, Path(data) if data else None, parse_assignments(options, "--corpus-option", typed=False))
     return corpus, corpus_fingerprint(corpus)
 
 

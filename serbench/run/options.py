@@ -48,7 +48,7 @@ def parse_assignments(pairs: Iterable[str], option: str, *, typed: bool = True) 
         key = key.strip()
         if not sep or not key:
             raise ConfigError(f"{option} {pair!r} must look like KEY=VALUE (e.g. {option} lr=0.001)")
-        out[key] = parse_value(value) if typed else value
+        out[key] = parse_value(value) if typed else value.strip()
     return out
 
 
