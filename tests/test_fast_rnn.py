@@ -15,6 +15,9 @@ from serbench.nn.fast_rnn.alstm import alstm_sequence
 from serbench.nn.fast_rnn.gated_lstm import gated_lstm_sequence
 from serbench.nn.fast_rnn.gru import gru_recurrence, supports
 
+#: every test here runs on the compiled loops and on the ATen loops (serbench.nn.fast_rnn)
+pytestmark = pytest.mark.usefixtures("rnn_loop")
+
 torch.set_num_threads(1)
 
 
@@ -144,3 +147,38 @@ def test_gated_lstm_gradients_through_outputs_and_padding() -> None:
     for a, b_ in zip(torch.autograd.grad(loss, params), torch.autograd.grad(loss_ref, params),
                      strict=True):
         torch.testing.assert_close(a, b_)
+
+
+@pytest.mark.parametrize("name", ["alstm", "gated_lstm"])
+def test_compiled_loops_build(name: str, rnn_loop: str) -> None:
+    """Where a C++ compiler exists the compiled loops must build (a silent fallback to the
+    ATen loop would hide a broken build behind a slower run)."""
+    from serbench.nn.fast_rnn import native
+
+    module = native.load(name)
+    if rnn_loop == "aten":
+        assert module is None  # SERBENCH_NATIVE_RNN=0 switches them off
+    else:
+        assert module is not None and hasattr(module, "forward") and hasattr(module, "backward")
+
+
+def test_failed_build_warns_once_and_keeps_the_aten_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    from serbench.nn.fast_rnn import native
+
+    def broken(name: str):
+        raise RuntimeError("Error building extension: line 1\nalstm.cpp:3: error: no compiler")
+
+    monkeypatch.setenv("SERBENCH_NATIVE_RNN", "1")
+    monkeypatch.setattr(native, "_loaded", {})
+    monkeypatch.setattr(native, "_build", broken)
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    args = [torch.randn(8, 3, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64),
+            torch.zeros(8, dtype=torch.float64), torch.zeros(8, dtype=torch.float64), None]
+    with pytest.warns(RuntimeWarning, match=r"alstm.cpp:3: error: no compiler.*ATen loop"):
+        out = alstm_sequence(x, *args)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once: the second call is silent
+        again = alstm_sequence(x, *args)
+    torch.testing.assert_close(out, again)

@@ -13,6 +13,9 @@ Fixtures:
         :func:`serbench.testing.corpora.write_tiny_corpus` (what it returns).
     dummy_model_spec: a :class:`~serbench.components.ModelSpec` for
         :mod:`serbench.testing.dummy`, a mean-pooling linear model.
+    rnn_loop: parametrised over ``"compiled"`` and ``"aten"``, the two loops behind
+        :mod:`serbench.nn.fast_rnn`'s fast paths, so a test using it runs against both.
+        ``"compiled"`` must build on a machine with a C++ compiler (skipped without one).
 
 The model conformance test lives in :mod:`serbench.testing.conformance`.
 """
@@ -40,6 +43,20 @@ def serbench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, P
         monkeypatch.setenv(var, str(folder))
         folders[var] = folder
     return folders
+
+
+@pytest.fixture(params=["compiled", "aten"])
+def rnn_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which loop the fast recurrences run: ``SERBENCH_NATIVE_RNN`` set for the test."""
+    import shutil
+
+    if request.param == "aten":
+        monkeypatch.setenv("SERBENCH_NATIVE_RNN", "0")
+        return "aten"
+    if not (shutil.which("c++") or shutil.which("g++")):
+        pytest.skip("no C++ compiler: the compiled loops cannot be built here")
+    monkeypatch.setenv("SERBENCH_NATIVE_RNN", "1")
+    return "compiled"
 
 
 @pytest.fixture

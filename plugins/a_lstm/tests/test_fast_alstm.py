@@ -11,6 +11,9 @@ from serbench.nn.fast_rnn import select
 
 from serbench_a_lstm.cell import BiALSTM, run_alstm, run_alstm_fast
 
+#: every test here runs on the compiled loops and on the ATen loops (serbench.nn.fast_rnn)
+pytestmark = pytest.mark.usefixtures("rnn_loop")
+
 
 def _pair(mode: str, time_steps=(5, 3, 1), every=None, d: int = 3, h: int = 5):
     torch.manual_seed(0)

@@ -11,6 +11,9 @@ from serbench.nn.fast_rnn import select
 
 from serbench_rlc.gca import GCALSTM
 
+#: every test here runs on the compiled loops and on the ATen loops (serbench.nn.fast_rnn)
+pytestmark = pytest.mark.usefixtures("rnn_loop")
+
 
 def _pair(iterations: int = 3, d: int = 3, h: int = 5):
     torch.manual_seed(0)

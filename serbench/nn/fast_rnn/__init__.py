@@ -14,17 +14,20 @@ but make it cheap:
 
 A training step (forward + backward, batch 32, 400 frames) then takes about the time of
 ``nn.GRU`` / ``nn.LSTM`` of the same size on CPU (whose backward goes through autograd
-step by step); the forward pass alone, and above all at batch 1, stays slower than the
-fused C++ loops, since every step costs a few Python-dispatched ATen calls (see
-``tests/bench/test_rnn_bench.py``, ``tox -e bench``). Being plain ATen calls, it needs no
-compiler, so there is no build that can fail; the plugins keep their reference loops
-(the specification, forced with ``implementation="reference"``), ``"auto"`` falls back to
-them with one warning if a fast path cannot load (:mod:`serbench.nn.fast_rnn.select`),
-and the tests compare both.
+step by step). The A-LSTM and the gated LSTM do more Python-dispatched calls per step
+(combinations, informativeness gating), so their loops also exist compiled
+(:mod:`serbench.nn.fast_rnn.native`, C++ in ``csrc/``, built on first use with
+``torch.utils.cpp_extension``): same buffers and equations, one GEMM and one fused
+element-wise pass per step. Without a compiler they warn once and run the ATen loop;
+the plugins keep their reference loops (the specification, forced with
+``implementation="reference"``), ``"auto"`` falls back to them with one warning if a fast
+path cannot load (:mod:`serbench.nn.fast_rnn.select`), and the tests compare all of
+them (``tox -e bench`` times them: ``tests/bench/test_rnn_bench.py``).
 
 Modules, one per cell:
 
 * :mod:`serbench.nn.fast_rnn.gru`: GRU with an element-wise pluggable candidate activation;
 * :mod:`serbench.nn.fast_rnn.alstm`: the advanced LSTM (Tao and Liu 2018, eqs. 6-12);
-* :mod:`serbench.nn.fast_rnn.gated_lstm`: the GCA-LSTM gated cell (Li et al. 2019, eq. 11).
+* :mod:`serbench.nn.fast_rnn.gated_lstm`: the GCA-LSTM gated cell (Li et al. 2019, eq. 11);
+* :mod:`serbench.nn.fast_rnn.native`: builds and loads the compiled loops of the last two.
 """

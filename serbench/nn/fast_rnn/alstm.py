@@ -25,6 +25,8 @@ from typing import Any
 import torch
 from torch.autograd.function import once_differentiable
 
+from serbench.nn.fast_rnn import native
+
 
 def _combine_plan(steps: int, time_steps: Sequence[int], combine_every: int, combine: bool
                   ) -> dict[int, tuple[list[int], torch.Tensor | None]]:
@@ -68,7 +70,18 @@ class _ALSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, gi: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor,
-                weight_hh: torch.Tensor, W: torch.Tensor | None, plan: dict) -> torch.Tensor:
+                weight_hh: torch.Tensor, W: torch.Tensor | None, time_steps: tuple[int, ...],
+                combine_every: int, combine: bool) -> torch.Tensor:
+        compiled = native.load("alstm") if gi.device.type == "cpu" else None
+        ctx.compiled = compiled
+        if compiled is not None:  # the same loop in C++ (csrc/alstm.cpp)
+            ctx.schedule = (list(time_steps), combine_every, combine)
+            out, gates, cells, tanh_c, h_prev, c_prev, w_c, w_h = compiled.forward(
+                gi.contiguous(), h0, c0, weight_hh.contiguous(), W, *ctx.schedule)
+            ctx.save_for_backward(weight_hh, W, gates, cells, tanh_c, out, h_prev, c_prev,
+                                  w_c, w_h)
+            return out
+        plan = _combine_plan(gi.shape[0], time_steps, combine_every, combine)
         steps, batch, h4 = gi.shape
         hid = h4 // 4
         w_hh_t = weight_hh.t()
@@ -106,6 +119,15 @@ class _ALSTMFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable  # the hand-written backward is not itself differentiable
     def backward(ctx: Any, d_out: torch.Tensor) -> tuple[Any, ...]:
+        if ctx.compiled is not None:
+            weight_hh, W, gates, cells, tanh_c, out, h_prev, c_prev, w_c, w_h = ctx.saved_tensors
+            d_gi, d_h0, d_c0, d_W = ctx.compiled.backward(
+                d_out, weight_hh.contiguous(), W, gates, cells, tanh_c, out, c_prev, w_c, w_h,
+                *ctx.schedule)
+            hid = weight_hh.shape[1]
+            d_whh = (d_gi.view(-1, 4 * hid).t() @ h_prev.view(-1, hid)
+                     if ctx.needs_input_grad[3] else None)
+            return d_gi, d_h0, d_c0, d_whh, (d_W if W is not None else None), None, None, None
         weight_hh, W, h0, c0, gates, cells, tanh_c, out = ctx.saved_tensors
         steps, batch, h4 = gates.shape
         hid = h4 // 4
@@ -179,7 +201,7 @@ class _ALSTMFunction(torch.autograd.Function):
             d_hc = torch.mm(dz_l[t], weight_hh)
         flat = d_gates.view(steps * batch, h4)
         d_whh = flat.t() @ h_prev.view(steps * batch, hid) if ctx.needs_input_grad[3] else None
-        return d_gates.view(steps, batch, h4), d_hc, d_cc, d_whh, d_W, None
+        return d_gates.view(steps, batch, h4), d_hc, d_cc, d_whh, d_W, None, None, None
 
 
 #: (o, i, f, g) from nn.LSTM's (i, f, g, o): row blocks of the weights
@@ -228,6 +250,6 @@ def alstm_sequence(
     order = _gate_order(hid, x.device)  # autograd maps the gradients back through it
     gi = torch.nn.functional.linear(x.transpose(0, 1), weight_ih[order],
                                     (bias_ih + bias_hh)[order])  # (L, B, 4H)
-    plan = _combine_plan(length, tuple(time_steps), int(combine_every), combine)
-    out = _ALSTMFunction.apply(gi, h0, c0, weight_hh[order], W, plan)
+    out = _ALSTMFunction.apply(gi, h0, c0, weight_hh[order], W, tuple(int(t) for t in time_steps),
+                               int(combine_every), bool(combine))
     return out.transpose(0, 1)

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch.autograd.function import once_differentiable
 
+from serbench.nn.fast_rnn import native
+
 #: Steps per block of the backward pass's precomputed coefficients: small enough for the
 #: block's tensors to stay in cache until the loop reads them.
 CHUNK = 16
@@ -39,6 +41,14 @@ class _GatedLSTMFunction(torch.autograd.Function):
                 h0: torch.Tensor, c0: torch.Tensor, weight_hh: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         ctx.set_materialize_grads(False)  # GCA reads only the last state: skip zero grads
+        compiled = native.load("gated_lstm") if gi.device.type == "cpu" else None
+        ctx.compiled = compiled
+        if compiled is not None:  # the same loop in C++ (csrc/gated_lstm.cpp)
+            r_tm = r.t().contiguous()
+            out, h_last, c_last, gates, hs, cs, tanh_c = compiled.forward(
+                gi.contiguous(), r_tm, lengths, h0, c0, weight_hh.contiguous())
+            ctx.save_for_backward(weight_hh, gates, hs, cs, tanh_c, r_tm, lengths)
+            return out, h_last, c_last
         steps, batch, h4 = gi.shape
         hid = h4 // 4
         r_tm = r.t().unsqueeze(-1).contiguous()  # (T, B, 1)
@@ -78,6 +88,14 @@ class _GatedLSTMFunction(torch.autograd.Function):
     @once_differentiable  # the hand-written backward is not itself differentiable
     def backward(ctx: Any, d_out: torch.Tensor | None, d_h_last: torch.Tensor | None,
                  d_c_last: torch.Tensor | None) -> tuple[Any, ...]:
+        if ctx.compiled is not None:
+            weight_hh, gates, hs, cs, tanh_c, r_tm, lengths = ctx.saved_tensors
+            d_gi, d_r, dh, dc = ctx.compiled.backward(
+                d_out, d_h_last, d_c_last, weight_hh.contiguous(), r_tm, lengths, gates, cs, tanh_c)
+            steps, batch, h4 = gates.shape
+            d_whh = (d_gi.view(-1, h4).t() @ hs[:steps].reshape(steps * batch, h4 // 4)
+                     if ctx.needs_input_grad[5] else None)
+            return d_gi, d_r.t(), None, dh, dc, d_whh
         weight_hh, gates, hs, cs, tanh_c, r_tm, valid = ctx.saved_tensors
         steps, batch, h4 = gates.shape
         hid = h4 // 4
