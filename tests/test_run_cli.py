@@ -128,3 +128,22 @@ def test_unknown_model_stops_with_did_you_mean(env, tiny_csv):
     assert isinstance(result.exception, UnknownComponentError)
     assert "Did you mean 'bilstm_att'" in str(result.exception)
     assert not (env / "runs").exists()
+
+
+def test_threads_option_sets_torch_threads_and_is_recorded(env, tiny_csv):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        args = ["--model", "svm", "--corpus", "manifest", "--data", str(tiny_csv),
+                "--protocol", "loso-speaker", "-q", "--threads", "1"]
+        result = serbench(*args)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        record = json.loads((only_run(env / "runs") / "record.json").read_text())
+        assert record["training"]["cpu_threads"] == 1
+        assert "--threads 1" in " ".join(record["command"])
+        # the thread count is not part of the run's identity: the same run, complete
+        again = serbench(*args[:-2], "--threads", "2")
+        assert again.exit_code == 0 and len(list((env / "runs").iterdir())) == 1
+    finally:
+        torch.set_num_threads(before)

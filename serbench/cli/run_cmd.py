@@ -63,10 +63,14 @@ def _folds(value: str | None) -> list[str] | None:
 @click.option("--force", is_flag=True, help="Re-run even if this run is already complete.")
 @click.option("--runs-dir", type=click.Path(path_type=Path),
               help="Root of run folders (default: SERBENCH_RUNS or ./runs).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="CPU threads for torch (default: torch's choice, one per core). On a "
+                   "shared machine, fewer threads than cores avoids oversubscription; the "
+                   "record stores the count. Not part of the run's identity.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def command(model, variant, corpus, data, corpus_options, label_map, protocol,
             protocol_options, feature, feature_params, normalisation, overrides, seed, device,
-            max_epochs, folds, resume, force, runs_dir, quiet) -> None:
+            max_epochs, folds, resume, force, runs_dir, threads, quiet) -> None:
     """Train and test a model on every fold of a protocol and write a run record.
 
     Settings not given come from the model variant, the model's defaults, the model's
@@ -88,6 +92,10 @@ def command(model, variant, corpus, data, corpus_options, label_map, protocol,
         seed=seed, device=device, runs_dir=runs_dir, resume=resume, max_epochs=max_epochs,
         force=force, folds=_folds(folds),
     )
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     console = Console(stderr=True)
     try:
         record = run_experiment(config, progress=not quiet, console=console,
