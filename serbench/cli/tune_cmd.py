@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from serbench.run.resolve import DEVICES, NORMALISATIONS
+from serbench.cli.experiment_options import experiment_options, run_config
 from serbench.tuning.samplers import PRUNERS, SAMPLERS
 
 
@@ -51,19 +51,7 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
 
 
 @click.command("tune")
-@click.option("--model", "-m", required=True, help="Registered model name.")
-@click.option("--variant", help="Model variant whose defaults are the starting point.")
-@click.option("--corpus", "-c", default="synthetic", show_default=True)
-@click.option("--data", type=click.Path(path_type=Path), help="The corpus's folder or manifest.")
-@click.option("--corpus-option", "corpus_options", multiple=True, metavar="K=V")
-@click.option("--label-map")
-@click.option("--protocol", "-p")
-@click.option("--protocol-option", "protocol_options", multiple=True, metavar="K=V")
-@click.option("--feature", "-f")
-@click.option("--feature-param", "feature_params", multiple=True, metavar="K=V")
-@click.option("--normalisation", type=click.Choice(NORMALISATIONS))
-@click.option("--set", "overrides", multiple=True, metavar="K=V",
-              help="Fix a hyperparameter for every trial (YAML-typed); repeatable.")
+@experiment_options("Fix a hyperparameter for every trial (YAML-typed); repeatable.")
 @click.option("--space", "space", multiple=True, metavar="NAME=DIST",
               help="Override the search space: lr=float:1e-4:1e-2:log, hidden=int:16:256, "
                    "hidden=cat:64,128, beta=off; repeatable.")
@@ -86,10 +74,6 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
                    "default: each objective's natural direction.")
 @click.option("--inner-folds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Outer folds whose training part gives an inner split per trial.")
-@click.option("--max-epochs", type=click.IntRange(min=1),
-              help="Epoch budget of every trial (and of --evaluate-best).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--heartbeat", type=click.IntRange(min=1), default=60, show_default=True,
               help="Seconds between a running trial's heartbeats; silent for twice this, "
                    "a trial is marked failed and retried once.")
@@ -102,14 +86,10 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
               help="With --evaluate-best: add the run to its leaderboard.")
 @click.option("--leaderboard-root", type=click.Path(file_okay=False, path_type=Path),
               default=Path("leaderboards"), show_default=True)
-@click.option("--runs-dir", type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(model, variant, corpus, data, corpus_options, label_map, protocol,
-            protocol_options, feature, feature_params, normalisation, overrides, space,
-            space_file, grid, show_space, trials, timeout, study, storage, sampler, pruner,
-            objectives, directions, inner_folds, max_epochs, seed, device, heartbeat,
-            no_defaults_trial, no_plots, evaluate_best, leaderboard, leaderboard_root,
-            runs_dir, quiet) -> None:
+def command(space, space_file, grid, show_space, trials, timeout, study, storage, sampler,
+            pruner, objectives, directions, inner_folds, heartbeat, no_defaults_trial,
+            no_plots, evaluate_best, leaderboard, leaderboard_root, quiet, **options) -> None:
     """Tune a model's hyperparameters with Optuna, scored on speaker-disjoint inner
     validation splits inside each outer fold's training part (test folds are never seen).
 
@@ -119,27 +99,18 @@ def command(model, variant, corpus, data, corpus_options, label_map, protocol,
     from rich.console import Console
 
     from serbench.errors import ConfigError
-    from serbench.run.options import parse_assignments
-    from serbench.run.pipeline import RunConfig
     from serbench.tuning import space as spaces
     from serbench.tuning.study import TuneConfig, tune
 
     space_overrides = dict(spaces.load_space_file(space_file)) if space_file else {}
     space_overrides.update(spaces.parse_overrides(space))
     if show_space:
-        _show_space(model, variant, space_overrides, grid)
+        _show_space(options["model"], options["variant"], space_overrides, grid)
         return
     if leaderboard and not evaluate_best:
         raise ConfigError("--leaderboard adds the --evaluate-best run; give both")
-    run = RunConfig(
-        model=model, variant=variant, corpus=corpus, data=data,
-        corpus_options=parse_assignments(corpus_options, "--corpus-option", typed=False),
-        label_map=label_map, protocol=protocol,
-        protocol_options=parse_assignments(protocol_options, "--protocol-option"),
-        feature=feature, feature_params=parse_assignments(feature_params, "--feature-param"),
-        normalisation=normalisation, overrides=parse_assignments(overrides, "--set"),
-        seed=seed, device=device, runs_dir=runs_dir, max_epochs=max_epochs,
-    )
+    run = run_config(options)
+    runs_dir = options["runs_dir"]
     config = TuneConfig(
         run=run, trials=trials, timeout=timeout, study=study, storage=storage,
         sampler=sampler, pruner=pruner, objectives=_split(objectives) or ("ua",),
