@@ -85,4 +85,6 @@ def command(model, corpus, data, corpus_options, label_map, protocol, max_epochs
         records[fusion.label] = fuse_runs(RunFolder(root / a["run_id"]),
                                           RunFolder(root / b["run_id"]), runs_dir=root,
                                           force=True)
-    Console().print(comparison_table(spec, [*plans, *fusions], records))
+    # piped into a file or a log, rich would wrap the table to 80 columns
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out.print(comparison_table(spec, [*plans, *fusions], records))
