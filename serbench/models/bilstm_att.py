@@ -19,10 +19,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from serbench.data.batch import Batch, InputSpec
 from serbench.nn.pooling import AttentionPooling
+from serbench.nn.recurrent import run_lstm
 
 
 class BiLSTMAttention(nn.Module):
@@ -70,12 +70,9 @@ class BiLSTMAttention(nn.Module):
     def _encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Pooled ``z`` (B, 2H) and attention ``alpha`` (B, T)."""
         x = self.front(batch.x)
-        packed = pack_padded_sequence(
-            x, batch.lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        out, _ = self.lstm(packed)
-        # y_t: (B, T, 2H); padded steps are zero and get zero attention weight.
-        y, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        # y_t: (B, T, 2H) as a packed run gives it; padded steps are zero and get zero
+        # attention weight.
+        y = run_lstm(self.lstm, x, batch.lengths)
         return self.pool(y, batch.mask)
 
     def forward(self, batch: Batch) -> torch.Tensor:

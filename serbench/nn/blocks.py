@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from serbench.nn.masking import last_valid
+from serbench.nn.recurrent import run_lstm
 
 
 class LSTMEncoder(nn.Module):
-    """Stacked unidirectional LSTM over packed sequences; the last valid output summarises.
+    """Stacked unidirectional LSTM over padded sequences; the last valid output summarises.
 
     Args:
         input_size: D.
@@ -38,9 +38,7 @@ class LSTMEncoder(nn.Module):
             outputs: (B, T, H) every step's output, zero on padding.
         """
         lengths = lengths.clamp_min(1)
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        outputs, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        outputs = run_lstm(self.lstm, x, lengths)  # packing's result, without its slow backward
         return last_valid(outputs, lengths), outputs
 
 

@@ -46,8 +46,8 @@ import math
 import torch
 from serbench.nn.fast_rnn.select import choose
 from serbench.nn.masking import last_valid, lengths_to_mask, masked_softmax
+from serbench.nn.recurrent import run_lstm
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 def normalise_informativeness(r: torch.Tensor, mask: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -215,9 +215,7 @@ class GCALSTM(nn.Module):
             (B, I, N).
         """
         mask = lengths_to_mask(lengths, m.shape[1])
-        packed = pack_padded_sequence(m, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.first(packed)
-        h, _ = pad_packed_sequence(out, batch_first=True, total_length=m.shape[1])
+        h = run_lstm(self.first, m, lengths)  # packing's result, without its slow backward
         if self.norm is not None:
             h = self.norm(h) * mask.unsqueeze(-1).to(h.dtype)  # padding stays zero
         memory = last_valid(h, lengths)  # F^(0)
