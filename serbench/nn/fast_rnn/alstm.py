@@ -26,6 +26,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from serbench.nn.fast_rnn import native
+from serbench.nn.fast_rnn.gates import lstm_gate_order
 
 
 def _combine_plan(steps: int, time_steps: Sequence[int], combine_every: int, combine: bool
@@ -204,12 +205,6 @@ class _ALSTMFunction(torch.autograd.Function):
         return d_gates.view(steps, batch, h4), d_hc, d_cc, d_whh, d_W, None, None, None
 
 
-#: (o, i, f, g) from nn.LSTM's (i, f, g, o): row blocks of the weights
-def _gate_order(hid: int, device: torch.device) -> torch.Tensor:
-    blocks = [torch.arange(k * hid, (k + 1) * hid, device=device) for k in (3, 0, 1, 2)]
-    return torch.cat(blocks)
-
-
 def alstm_sequence(
     x: torch.Tensor,
     weight_ih: torch.Tensor,
@@ -247,7 +242,7 @@ def alstm_sequence(
         c0 = x.new_zeros(batch, hid)
     else:
         h0, c0 = state
-    order = _gate_order(hid, x.device)  # autograd maps the gradients back through it
+    order = lstm_gate_order(hid, x.device)  # autograd maps the gradients back through it
     gi = torch.nn.functional.linear(x.transpose(0, 1), weight_ih[order],
                                     (bias_ih + bias_hh)[order])  # (L, B, 4H)
     out = _ALSTMFunction.apply(gi, h0, c0, weight_hh[order], W, tuple(int(t) for t in time_steps),

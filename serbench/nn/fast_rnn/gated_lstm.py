@@ -19,6 +19,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from serbench.nn.fast_rnn import native
+from serbench.nn.fast_rnn.gates import lstm_gate_order
 
 #: Steps per block of the backward pass's precomputed coefficients: small enough for the
 #: block's tensors to stay in cache until the loop reads them.
@@ -157,12 +158,6 @@ class _GatedLSTMFunction(torch.autograd.Function):
         return d_gates.view(steps, batch, h4), d_r.squeeze(-1).t(), None, dh, dc, d_whh
 
 
-#: (o, i, f, g) from nn.LSTM's (i, f, g, o): row blocks of the weights
-def _gate_order(hid: int, device: torch.device) -> torch.Tensor:
-    blocks = [torch.arange(k * hid, (k + 1) * hid, device=device) for k in (3, 0, 1, 2)]
-    return torch.cat(blocks)
-
-
 def gated_lstm_sequence(
     x: torch.Tensor,
     r: torch.Tensor,
@@ -192,7 +187,7 @@ def gated_lstm_sequence(
         c0 = x.new_zeros(batch, hid)
     else:
         h0, c0 = state
-    order = _gate_order(hid, x.device)  # autograd maps the gradients back through it
+    order = lstm_gate_order(hid, x.device)  # autograd maps the gradients back through it
     gi = torch.nn.functional.linear(x.transpose(0, 1), weight_ih[order], bias[order])  # (N, B, 4H)
     out, h_last, c_last = _GatedLSTMFunction.apply(gi, r, lengths, h0, c0, weight_hh[order])
     return out.transpose(0, 1), h_last, c_last
