@@ -15,8 +15,8 @@ from serbench.nn.fast_rnn.alstm import alstm_sequence
 from serbench.nn.fast_rnn.gated_lstm import gated_lstm_sequence
 from serbench.nn.fast_rnn.gru import gru_recurrence, supports
 
-#: every test here runs on the compiled loops and on the ATen loops (serbench.nn.fast_rnn)
-pytestmark = pytest.mark.usefixtures("rnn_loop")
+#: the A-LSTM and gated-LSTM tests run on the compiled loops and on the ATen loops
+on_both_loops = pytest.mark.usefixtures("rnn_loop")
 
 torch.set_num_threads(1)
 
@@ -60,6 +60,7 @@ def test_supports_only_elementwise_activations() -> None:
     assert not supports(softmax, torch.device("cpu"))
 
 
+@on_both_loops
 def test_alstm_without_combination_is_torch_lstm() -> None:
     torch.manual_seed(1)
     lstm = nn.LSTM(3, 6, batch_first=True).double()
@@ -76,6 +77,7 @@ def test_alstm_without_combination_is_torch_lstm() -> None:
         torch.testing.assert_close(a, b)
 
 
+@on_both_loops
 def test_gated_lstm_with_fully_informative_steps() -> None:
     # r = 1: c_t = i * g (eq. 11 imports the candidate fully, drops the old cell)
     torch.manual_seed(2)
@@ -118,6 +120,7 @@ def test_choose(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(caught) == 1
 
 
+@on_both_loops
 def test_gated_lstm_gradients_through_outputs_and_padding() -> None:
     torch.manual_seed(4)
     b, n, d, h = 3, 6, 2, 4
