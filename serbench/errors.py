@@ -22,7 +22,8 @@ class UnknownComponentError(SerbenchError, KeyError):
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         listing = ", ".join(known) if known else "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}.")
+        kinds = "corpora" if kind == "corpus" else f"{kind}s"
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kinds}: {listing}.")
         self.kind, self.name, self.known = kind, name, known
 
     def __str__(self) -> str:  # KeyError would quote the message

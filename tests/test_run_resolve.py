@@ -137,3 +137,31 @@ def test_paper_protocol_the_corpus_cannot_use_falls_back_to_its_default(env, tmp
     with pytest.raises(ConfigError, match="protocol 'loso' \\(from --protocol\\)"):
         resolve_run(RunConfig(model="ar_gru", corpus="manifest", data=csv, protocol="loso",
                               feature="toy_frames"), registry)
+
+
+def test_a_per_corpus_preferred_layer_applies_on_that_corpus_only(env, tiny_csv, dummy_model_spec):
+    """``preferred[<corpus>]`` beats the flat ``preferred`` keys on that corpus (and only
+    there); an explicit ``--feature-param`` beats it."""
+    import dataclasses
+    import types
+
+    from serbench import hookimpl
+    from serbench.plugins import Registry, make_plugin_manager
+
+    spec = dataclasses.replace(dummy_model_spec, default_feature="toy_frames", preferred={
+        "normalisation": "speaker",
+        "manifest": {"normalisation": "global", "feature_params": {"trim_silence": 6}},
+        "iemocap": {"normalisation": "none"},
+    })
+    models = types.SimpleNamespace(register_models=hookimpl(lambda register: register(spec)))
+    from _run_helpers import toy_plugin
+
+    registry = Registry(make_plugin_manager(extra_plugins=[
+        ("toy_features", toy_plugin()), ("per_corpus_model", models)]))
+    run = RunConfig(model="dummy", corpus="manifest", data=tiny_csv, protocol="loso-speaker")
+    res = resolve_run(run, registry)
+    assert res.feature_params == {"trim_silence": 6}
+    assert res.sources["feature_params"] == "model preferred (manifest)"
+    assert res.normalisation == "global" and res.sources["normalisation"] == "model preferred (manifest)"
+    off = resolve_run(dataclasses.replace(run, feature_params={"trim_silence": None}), registry)
+    assert off.feature_params == {"trim_silence": None}  # --feature-param beats the layer

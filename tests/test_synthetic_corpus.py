@@ -271,3 +271,24 @@ def test_cli_prepare(root: Path, corpus, tmp_path: Path, registry,
     assert result.exit_code == 0, result.output
     assert "wrote 60 utterances" in result.output
     assert len(list((tmp_path / "out").glob("Session*/dialog/EmoEvaluation/*.txt"))) == 10
+
+
+def test_trimming_finds_the_rendered_silence(corpus) -> None:
+    """serbench.features.trimming against the truth: each utterance's planned lead and
+    trail of room noise (50-600 ms), less the 100 ms the trimmer keeps either side."""
+    from serbench.audio import read_audio
+    from serbench.features.trimming import TRIM_KEEP_S, active_span
+
+    _, dialogs = design.plan_corpus("tiny", SEED)
+    planned = {u.utt_id: u for d in dialogs for u in d.utterances}
+    lead_err, trail_err = [], []
+    for utt_id, path in corpus.manifest.select("utt_id", "path").iter_rows():
+        signal, rate = read_audio(path)
+        start, end = active_span(signal, rate, 6.0)
+        plan = planned[utt_id]
+        lead_err.append(start / rate - max(plan.lead_s - TRIM_KEEP_S, 0.0))
+        trail_err.append((len(signal) - end) / rate - max(plan.trail_s - TRIM_KEEP_S, 0.0))
+    # err > 0: more removed than planned (into the kept margin; beyond it, speech);
+    # err < 0: silence left over. At most 50 ms of either beyond the margin.
+    for err in (np.array(lead_err), np.array(trail_err)):
+        assert err.min() > -0.05 and np.median(np.abs(err)) < 0.03 and err.max() < TRIM_KEEP_S + 0.05

@@ -38,6 +38,7 @@ from serbench import paths
 from serbench.errors import ConfigError, SerbenchError
 from serbench.features import quality
 from serbench.features.table import FeatureTable
+from serbench.features.trimming import TRIM_PARAM, extractor_params, trim_silence, trim_threshold
 from serbench.lazy import resolve
 
 #: bump when the cache layout or the bad-input rule changes (part of every key)
@@ -48,10 +49,12 @@ _EXTRACTORS: dict[str, Any] = {}
 
 
 def _extractor(ref: Any, params: Mapping[str, Any]) -> Any:
-    """The extractor for (ref, params), built once per process."""
-    key = json.dumps([str(ref), dict(params)], sort_keys=True, default=str)
+    """The extractor for (ref, params), built once per process (``trim_silence`` is the
+    cache's, not the extractor's)."""
+    params = extractor_params(params)
+    key = json.dumps([str(ref), params], sort_keys=True, default=str)
     if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = resolve(ref)(dict(params))
+        _EXTRACTORS[key] = resolve(ref)(params)
     return _EXTRACTORS[key]
 
 
@@ -61,8 +64,10 @@ def _optional(value: Any) -> float | None:
     return float(value)
 
 
-def extract_rows(extractor: Any, rows: Sequence[Row]) -> tuple[list[str], list[np.ndarray], list[dict]]:
-    """Read, check, extract and repair each row; returns (ids, arrays, report)."""
+def extract_rows(extractor: Any, rows: Sequence[Row], trim_db: float | None = None
+                 ) -> tuple[list[str], list[np.ndarray], list[dict]]:
+    """Read, trim (``trim_db``: see :mod:`serbench.features.trimming`), check, extract and
+    repair each row; returns (ids, arrays, report)."""
     from serbench.audio import read_audio
 
     ids: list[str] = []
@@ -74,6 +79,8 @@ def extract_rows(extractor: Any, rows: Sequence[Row]) -> tuple[list[str], list[n
         except SerbenchError as exc:
             report.append(quality.entry(utt_id, path, f"unreadable audio ({exc})", "excluded"))
             continue
+        if trim_db is not None:
+            signal = trim_silence(signal, rate, trim_db)
         signal, notes = quality.check_signal(
             signal, rate, getattr(extractor, "min_seconds", 0.0), utt_id, path
         )
@@ -108,7 +115,7 @@ def _write_chunk(chunk_dir: Path, ids: list[str], arrays: list[np.ndarray], dim:
 def _chunk_job(ref: Any, params: Mapping[str, Any], rows: Sequence[Row], chunk_dir: str) -> tuple[int, int]:
     """Worker: extract ``rows`` into one chunk file; returns (rows done, rows excluded)."""
     extractor = _extractor(ref, params)
-    ids, arrays, report = extract_rows(extractor, rows)
+    ids, arrays, report = extract_rows(extractor, rows, trim_threshold(params))
     _write_chunk(Path(chunk_dir), ids, arrays, len(extractor.names), report)
     return len(rows), len(rows) - len(ids)
 
@@ -247,6 +254,8 @@ def _locate(feature: str, params: Mapping[str, Any], fingerprint: str, registry:
             "'transcript' column; use serbench.features.tokens.Vocabulary, not load_features"
         )
     merged = {**dict(spec.default_params), **dict(params)}
+    if trim_threshold(merged, spec.name) is None:  # checks the value; off is not a new key
+        merged.pop(TRIM_PARAM, None)
     extractor = _extractor(spec.extractor, merged)
     key = cache_key(spec, merged, extractor, fingerprint)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -50,6 +50,8 @@ def _table(summary: Mapping[str, Any]) -> str:
                 css += " cmp"
             elif head in ("Features", "Device"):
                 css += " wrap"
+            elif head == "Model":
+                css += " model"
             text = escape(cell.text)
             if head == "Model":
                 text = f'<a href="#entry-{group["key"]}">{text}</a>'

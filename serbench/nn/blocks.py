@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from serbench.nn.masking import last_valid
-from serbench.nn.recurrent import run_lstm
+from serbench.nn.recurrent import chrono_init_, run_lstm
 
 
 class LSTMEncoder(nn.Module):
@@ -19,12 +19,17 @@ class LSTMEncoder(nn.Module):
         hidden_size: H, units per layer.
         layers: stacked layers.
         dropout: between layers (ignored for one layer).
+        chrono_tmax: chrono-initialise the gate biases for dependencies up to this many
+            steps (:func:`serbench.nn.recurrent.chrono_init_`); None: PyTorch's init.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, layers: int = 1, dropout: float = 0.0):
+    def __init__(self, input_size: int, hidden_size: int, layers: int = 1, dropout: float = 0.0,
+                 chrono_tmax: float | None = None):
         super().__init__()
         self.lstm = nn.LSTM(input_size, hidden_size, num_layers=layers, batch_first=True,
                             dropout=dropout if layers > 1 else 0.0)
+        if chrono_tmax is not None:
+            chrono_init_(self.lstm, float(chrono_tmax))
         self.out_dim = hidden_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -89,12 +89,16 @@ class PoriaCNN(nn.Module):
 
 
 class PoriaLSTM(nn.Module):
-    """``layers`` stacked LSTMs of ``width`` units, last output -> dense -> logits."""
+    """``layers`` stacked LSTMs of ``width`` units, last output -> dense -> logits.
+
+    ``chrono_tmax``: chrono-initialised gate biases for dependencies up to that many frames
+    (:func:`serbench.nn.recurrent.chrono_init_`); None: PyTorch's initialisation.
+    """
 
     def __init__(self, feature_dim: int, num_classes: int, *, width: int = 256, layers: int = 2,
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, chrono_tmax: float | None = 500.0):
         super().__init__()
-        self.lstm = LSTMEncoder(feature_dim, width, layers=layers)
+        self.lstm = LSTMEncoder(feature_dim, width, layers=layers, chrono_tmax=chrono_tmax)
         self.dense = DenseStack(width, width, num_classes, layers=1, dropout=dropout)
 
     def forward(self, batch: Batch) -> torch.Tensor:
@@ -134,8 +138,10 @@ def build_poria_cnn(spec: InputSpec, hparams: Mapping[str, Any]) -> nn.Module:
 
 
 def build_poria_lstm(spec: InputSpec, hparams: Mapping[str, Any]) -> nn.Module:
-    """``width``, ``layers``, ``dropout``; ``params`` balances ``width``."""
+    """``width``, ``layers``, ``dropout``, ``chrono_tmax``; ``params`` balances ``width``."""
     _frames(spec, "poria_lstm")
+    tmax = hparams.get("chrono_tmax", 500)
     return _balanced(lambda w: PoriaLSTM(
         spec.feature_dim, spec.num_classes, width=w, layers=int(hparams.get("layers", 2)),
-        dropout=float(hparams.get("dropout", 0.5))), hparams)
+        dropout=float(hparams.get("dropout", 0.5)),
+        chrono_tmax=float(tmax) if tmax is not None else None), hparams)

@@ -56,3 +56,21 @@ def test_bad_params_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="params=9M"):
         resolve(spec.builder)(InputSpec(feature_dim=17, num_classes=4),
                               {**spec.defaults, "params": "nine"})
+
+
+def test_poria_lstm_is_chrono_initialised_unless_told_otherwise() -> None:
+    """Its LSTM reads 400-800 raw 5 ms frames: chrono initialisation for 500 steps
+    (serbench.nn.recurrent.chrono_init_); ``chrono_tmax=None`` gives PyTorch's."""
+    spec = InputSpec(feature_dim=17, num_classes=4)
+    registry = Registry(make_plugin_manager())
+    model_spec = registry.model("poria_lstm")
+    build = resolve(model_spec.builder)
+    torch.manual_seed(0)
+    lstm = build(spec, {**model_spec.defaults, "width": 16}).lstm.lstm
+    for layer in range(2):
+        b = getattr(lstm, f"bias_ih_l{layer}").detach()
+        torch.testing.assert_close(b[:16], -b[16:32])
+        spans = 1 / (1 - torch.sigmoid(b[16:32]))
+        assert float(spans.min()) >= 2 and float(spans.max()) <= 500
+    plain = build(spec, {**model_spec.defaults, "width": 16, "chrono_tmax": None}).lstm.lstm
+    assert not torch.equal(plain.bias_ih_l0[:16], -plain.bias_ih_l0[16:32])

@@ -86,7 +86,9 @@ class RLC(nn.Module):
                                layer_norm=bool(hp.get("layer_norm", True)),
                                forget_bias=float(hp.get("forget_bias", 1.0)))
         else:
-            self.lstm = LSTMEncoder(size, hidden, layers=int(hp.get("lstm_layers", 2)))
+            tmax = hp.get("chrono_tmax")
+            self.lstm = LSTMEncoder(size, hidden, layers=int(hp.get("lstm_layers", 2)),
+                                    chrono_tmax=float(tmax) if tmax is not None else None)
         rep = hidden
         self.lexical: LexicalBranch | None = None
         if bool(hp.get("lexical", False)):

@@ -76,3 +76,27 @@ def test_set_params_is_a_known_hyperparameter() -> None:
 
     hp = resolve_hparams(plugin.RLC, "baseline", {"params": "9.27M"}, max_epochs=None)
     assert hp["params"] == "9.27M" and hp["frontend"] == "none"
+
+
+def _chrono(lstm: torch.nn.LSTM) -> bool:
+    """Whether every layer's gate biases are chrono's (b_i = -b_f >= 0, the rest zero)."""
+    h = lstm.hidden_size
+    for layer in range(lstm.num_layers):
+        b = getattr(lstm, f"bias_ih_l{layer}").detach()
+        hh = getattr(lstm, f"bias_hh_l{layer}").detach()
+        if not (torch.equal(b[:h], -b[h : 2 * h]) and bool((b[h : 2 * h] >= 0).all())
+                and not b[2 * h :].any() and not hh.any()):
+            return False
+    return True
+
+
+def test_only_the_baseline_lstm_is_chrono_initialised() -> None:
+    """The baseline's LSTM reads raw 5 ms frames (chrono, T_max 500); after the front end
+    (S1/S2, about 20 steps) PyTorch's initialisation stays."""
+    torch.manual_seed(0)
+    baseline = _build("baseline", hidden_size=32)
+    assert _chrono(baseline.lstm.lstm)
+    spans = 1 / (1 - torch.sigmoid(baseline.lstm.lstm.bias_ih_l0[32:64].detach()))
+    assert 2 <= float(spans.min()) and float(spans.max()) <= 500
+    assert not _chrono(_build("s1", hidden_size=32, channels=[8, 8, 8, 8, 8]).lstm.lstm)
+    assert not _chrono(_build("baseline", hidden_size=32, chrono_tmax=None).lstm.lstm)
