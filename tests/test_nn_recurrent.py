@@ -46,13 +46,17 @@ def test_run_lstm_matches_packed(bidirectional: bool, layers: int) -> None:
         torch.testing.assert_close(a, b)
 
 
-def test_reverse_within_lengths_keeps_padding_and_inverts_itself() -> None:
+@pytest.mark.parametrize(("lengths", "expected"), [
+    ([6, 3], [[5, 4, 3, 2, 1, 0], [8, 7, 6, 9, 10, 11]]),
+    ([4, 6], [[3, 2, 1, 0, 4, 5], [11, 10, 9, 8, 7, 6]]),
+])
+def test_reverse_within_lengths_keeps_padding_and_inverts_itself(lengths, expected) -> None:
+    """The one reversal the padded recurrences share (run_lstm, the AR-GRU, the A-LSTM)."""
     x = torch.arange(12.0).view(2, 6, 1)
-    lengths = torch.tensor([6, 3])
-    rev = reverse_within_lengths(x, lengths)
-    assert rev[0, :, 0].tolist() == [5, 4, 3, 2, 1, 0]
-    assert rev[1, :, 0].tolist() == [8, 7, 6, 9, 10, 11]
-    torch.testing.assert_close(reverse_within_lengths(rev, lengths), x)
+    rev = reverse_within_lengths(x, torch.tensor(lengths))
+    assert rev[0, :, 0].tolist() == expected[0]
+    assert rev[1, :, 0].tolist() == expected[1]
+    torch.testing.assert_close(reverse_within_lengths(rev, torch.tensor(lengths)), x)
 
 
 def test_rejects_time_major_lstm() -> None:

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 
 import torch
 from serbench.errors import ConfigError
+from serbench.nn.recurrent import reverse_within_lengths
 from torch import nn
 
 MODES = ("advanced", "mean", "lstm")
@@ -146,7 +147,7 @@ def run_alstm(cell: ALSTMCell, x: torch.Tensor,
 
     Every row is read from step 1 onwards; padding may follow the valid part (its outputs
     are garbage, but it never reaches an earlier step). Reverse directions reverse each
-    row within its length first (:func:`reverse_padded`).
+    row within its length first (:func:`serbench.nn.recurrent.reverse_within_lengths`).
 
     Args:
         cell: the parameters and the step.
@@ -210,21 +211,6 @@ def run_alstm_fast(cell: ALSTMCell, x: torch.Tensor,
                           combine=cell.mode != "lstm", state=state)
 
 
-def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse each row's first ``lengths[b]`` steps; padding stays at the end.
-
-    Args:
-        x: (B, L, H); lengths: (B,) long.
-    Returns:
-        (B, L, H); applying it twice gives ``x`` back.
-    """
-    length = x.shape[1]
-    steps = torch.arange(length, device=x.device).unsqueeze(0)  # (1, L)
-    lens = lengths.to(x.device).unsqueeze(1)
-    index = torch.where(steps < lens, lens - 1 - steps, steps)  # (B, L)
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[2]))
-
-
 class BiALSTM(nn.Module):
     """A bidirectional A-LSTM layer (the BLSTM of Fig. 1 with A-LSTM cells).
 
@@ -254,5 +240,6 @@ class BiALSTM(nn.Module):
 
         run = choose(self.implementation, run_alstm_fast, run_alstm, what="A-LSTM recurrence")
         fwd = run(self.forward_cell, x)
-        bwd = reverse_padded(run(self.backward_cell, reverse_padded(x, lengths)), lengths)
+        bwd = reverse_within_lengths(run(self.backward_cell, reverse_within_lengths(x, lengths)),
+                                     lengths)
         return torch.cat([fwd, bwd], dim=-1)

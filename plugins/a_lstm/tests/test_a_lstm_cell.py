@@ -6,7 +6,7 @@ import pytest
 import torch
 from serbench.errors import ConfigError
 
-from serbench_a_lstm.cell import ALSTMCell, BiALSTM, reverse_padded, run_alstm
+from serbench_a_lstm.cell import ALSTMCell, BiALSTM, run_alstm
 
 
 def _copy_from_lstm(cell: ALSTMCell, lstm: torch.nn.LSTM, suffix: str = "") -> None:
@@ -132,14 +132,6 @@ def test_combining_every_step_skips_missing_look_backs() -> None:
     cell = ALSTMCell(3, 4, time_steps=(5, 3, 1), combine_every=1)
     out = run_alstm(cell, torch.randn(2, 6, 3))
     assert torch.isfinite(out).all()
-
-
-def test_reverse_padded_is_an_involution() -> None:
-    x = torch.arange(12.0).view(2, 6, 1)
-    lengths = torch.tensor([6, 3])
-    r = reverse_padded(x, lengths)
-    assert r[1, :, 0].tolist() == [8.0, 7.0, 6.0, 9.0, 10.0, 11.0]
-    torch.testing.assert_close(reverse_padded(r, lengths), x)
 
 
 def test_bad_settings_are_refused() -> None:

@@ -18,27 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+from serbench.nn.recurrent import reverse_within_lengths
 from torch import nn
 
 from serbench_ar_gru.activations import make_activation
 from serbench_ar_gru.recurrence import select_recurrence
-
-
-def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse each row's valid part in time, leaving padding where it is.
-
-    Args:
-        x: (B, T, F).
-        lengths: (B,) long, >= 1.
-    Returns:
-        (B, T, F) with ``out[b, t] = x[b, lengths[b] - 1 - t]`` for ``t < lengths[b]``.
-        Applying it twice gives ``x`` back.
-    """
-    steps = x.shape[1]
-    t = torch.arange(steps, device=x.device).unsqueeze(0)
-    lens = lengths.to(x.device).unsqueeze(1)
-    index = torch.where(t < lens, lens - 1 - t, t)
-    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
 class GRU(nn.Module):

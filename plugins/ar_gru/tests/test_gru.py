@@ -10,7 +10,7 @@ from torch import nn
 
 from serbench_ar_gru import recurrence
 from serbench_ar_gru.activations import activation_names
-from serbench_ar_gru.gru import GRU, reverse_within_lengths
+from serbench_ar_gru.gru import GRU
 from serbench_ar_gru.recurrence import reference_recurrence, register_recurrence
 
 torch.set_num_threads(1)
@@ -128,15 +128,6 @@ def test_each_direction_and_layer_has_its_own_activation() -> None:
     alphas = {id(m.alpha) for m in gru.activations.values()}
     assert len(alphas) == 4
     assert all(m.alpha.item() == pytest.approx(0.01) for m in gru.activations.values())
-
-
-def test_reverse_within_lengths_is_an_involution() -> None:
-    x = torch.arange(12.0).view(2, 6, 1)
-    lengths = torch.tensor([4, 6])
-    r = reverse_within_lengths(x, lengths)
-    assert r[0, :, 0].tolist() == [3, 2, 1, 0, 4, 5]
-    assert r[1, :, 0].tolist() == [11, 10, 9, 8, 7, 6]
-    torch.testing.assert_close(reverse_within_lengths(r, lengths), x)
 
 
 def test_all_registered_activations_build() -> None:
