@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import types
 from pathlib import Path
 
 import polars as pl
 import pytest
-from _run_helpers import toy_registry
+from _run_helpers import toy_plugin, toy_registry
 
+from serbench import hookimpl
 from serbench.errors import ConfigError, ManifestError, SerbenchError, UnknownComponentError
+from serbench.plugins import Registry, make_plugin_manager
 from serbench.run.config import RunConfig
 from serbench.run.options import parse_assignments, parse_value
 from serbench.run.resolve import resolve_run
@@ -142,20 +146,12 @@ def test_paper_protocol_the_corpus_cannot_use_falls_back_to_its_default(env, tmp
 def test_a_per_corpus_preferred_layer_applies_on_that_corpus_only(env, tiny_csv, dummy_model_spec):
     """``preferred[<corpus>]`` beats the flat ``preferred`` keys on that corpus (and only
     there); an explicit ``--feature-param`` beats it."""
-    import dataclasses
-    import types
-
-    from serbench import hookimpl
-    from serbench.plugins import Registry, make_plugin_manager
-
     spec = dataclasses.replace(dummy_model_spec, default_feature="toy_frames", preferred={
         "normalisation": "speaker",
         "manifest": {"normalisation": "global", "feature_params": {"trim_silence": 6}},
         "iemocap": {"normalisation": "none"},
     })
     models = types.SimpleNamespace(register_models=hookimpl(lambda register: register(spec)))
-    from _run_helpers import toy_plugin
-
     registry = Registry(make_plugin_manager(extra_plugins=[
         ("toy_features", toy_plugin()), ("per_corpus_model", models)]))
     run = RunConfig(model="dummy", corpus="manifest", data=tiny_csv, protocol="loso-speaker")

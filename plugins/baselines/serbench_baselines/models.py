@@ -140,8 +140,7 @@ def build_poria_cnn(spec: InputSpec, hparams: Mapping[str, Any]) -> nn.Module:
 def build_poria_lstm(spec: InputSpec, hparams: Mapping[str, Any]) -> nn.Module:
     """``width``, ``layers``, ``dropout``, ``chrono_tmax``; ``params`` balances ``width``."""
     _frames(spec, "poria_lstm")
-    tmax = hparams.get("chrono_tmax", 500)
     return _balanced(lambda w: PoriaLSTM(
         spec.feature_dim, spec.num_classes, width=w, layers=int(hparams.get("layers", 2)),
         dropout=float(hparams.get("dropout", 0.5)),
-        chrono_tmax=float(tmax) if tmax is not None else None), hparams)
+        chrono_tmax=hparams.get("chrono_tmax", 500)), hparams)

@@ -86,9 +86,8 @@ class RLC(nn.Module):
                                layer_norm=bool(hp.get("layer_norm", True)),
                                forget_bias=float(hp.get("forget_bias", 1.0)))
         else:
-            tmax = hp.get("chrono_tmax")
             self.lstm = LSTMEncoder(size, hidden, layers=int(hp.get("lstm_layers", 2)),
-                                    chrono_tmax=float(tmax) if tmax is not None else None)
+                                    chrono_tmax=hp.get("chrono_tmax"))
         rep = hidden
         self.lexical: LexicalBranch | None = None
         if bool(hp.get("lexical", False)):
