@@ -114,23 +114,35 @@ class FeatureSpec(Component):
     serbench.features.base.FeatureExtractor``. ``level`` is ``frames`` (T x D per
     utterance), ``functionals`` (D per utterance) or ``tokens`` (token ids).
     ``sample_rate`` is the rate the audio is resampled to before extraction.
+    ``default_params`` are the parameters and their defaults (part of the cache key);
+    ``optional_params`` names the parameters the extractor also reads but that are absent
+    by default. ``--feature-param`` accepts these names and ``trim_silence`` only.
     """
 
     extractor: LazyRef
     level: FeatureLevel
     sample_rate: int = 16000
     default_params: Mapping[str, Any] = field(default_factory=dict)
+    optional_params: tuple[str, ...] = ()
     kind: str = field(default="feature", init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class PaperResult:
-    """One row of a paper's results table, for ``serbench reproduce``."""
+    """One row of a paper's results table, for ``serbench reproduce``.
+
+    ``variant`` names a variant of the model, a registered model, or ``"A+B"`` (the score
+    fusion of two such rows). ``note`` is shown in the row: why a system is not run (e.g.
+    ``"not implemented: ..."``) or how serbench built it. ``corpus_public`` is False for a
+    paper corpus nobody outside its owners can obtain (shown as "corpus not public").
+    """
 
     variant: str
     corpus: str
     metrics: Mapping[str, float]
     label: str = ""
+    note: str = ""
+    corpus_public: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +163,9 @@ class ModelSpec(Component):
     ``tasks`` maps auxiliary task names (``speaker``, ``gender``) to loss weights; the
     emotion task is always present with weight ``task_weights['emotion']`` (default 1).
     ``preferred`` gives the paper protocol: feature, corpus label map, protocol, etc.
+    ``hyperparameters`` maps a name to a :class:`serbench.hyperparameters.Param` for what
+    cannot be derived from the defaults and the search space (closed string choices, an
+    upper bound); every other name's type and range are derived there.
     """
 
     builder: LazyRef
@@ -162,6 +177,7 @@ class ModelSpec(Component):
     default_variant: str | None = None
     search_space: LazyRef | None = None
     grids: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     inputs: tuple[str, ...] = ()
     task_weights: Mapping[str, float] = field(default_factory=lambda: {"emotion": 1.0})
     preferred: Mapping[str, Any] = field(default_factory=dict)
@@ -178,6 +194,12 @@ class ModelSpec(Component):
         unknown_inputs = set(self.inputs) - {"context", "tokens"}
         if unknown_inputs:
             problems.append(f"unknown inputs {sorted(unknown_inputs)}; known: context, tokens")
+        from serbench.hyperparameters import Param
+
+        problems += [f"hyperparameters[{name!r}] is {type(rule).__name__}, not a "
+                     "serbench.hyperparameters.Param"
+                     for name, rule in self.hyperparameters.items()
+                     if not isinstance(rule, Param)]
         return problems
 
 

@@ -27,8 +27,9 @@ What ``explain`` does
 ---------------------
 :func:`explain_utterance` finds the fold whose test set holds the utterance (from the
 run's predictions), rebuilds that fold's model from ``runs/<run_id>/model_<fold>.pt``
-(``{"state_dict", "input_spec", "hparams", "model", "version"}``, written by the run
-pipeline), reads the utterance's features exactly as training did (same feature,
+(a plain state dict, loaded with ``weights_only=True``, so a checkpoint carrying any
+other pickled object is refused, not run) and ``model_<fold>.json`` (model, version,
+input spec, hyperparameters; :mod:`serbench.training.checkpoint`), reads the utterance's features exactly as training did (same feature,
 parameters and normalisation fitted on the fold's training utterances; transcript
 tokens with the fold's training vocabulary; dialogue context), runs it alone (B = 1) and
 returns the maps; :func:`draw` writes one PNG per map (matplotlib, Agg backend).
@@ -121,6 +122,13 @@ def _item(res: Any, fold: Any, table: Any, utt_id: str, spec: Any, hparams: Mapp
     return item
 
 
+def _input_spec(doc: Mapping[str, Any]) -> Any:
+    """The :class:`InputSpec` of a checkpoint's JSON (lists back to tuples)."""
+    from serbench.data.batch import InputSpec
+
+    return InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc.items()})
+
+
 def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = None,
                       registry: Any = None, features: Any = None) -> Explanation:
     """Rebuild the model that tested ``utt_id`` in ``run`` and collect its attention maps.
@@ -137,7 +145,6 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
     """
     import torch
 
-    from serbench.data.batch import InputSpec
     from serbench.data.dataset import collate
     from serbench.features.cache import load_features
     from serbench.features.normalise import normalise
@@ -146,6 +153,7 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
     from serbench.plugins import get_registry
     from serbench.run.folder import locate_run
     from serbench.run.resolve import resolve_run
+    from serbench.training.checkpoint import load_checkpoint
 
     registry = registry or get_registry()
     folder = locate_run(run, runs_dir)
@@ -157,7 +165,8 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
             f"run {folder.run_id} has no weights for fold {fold_name!r} ({weights}); only torch "
             "models save them. Re-run it with this serbench to get model_<fold>.pt files."
         )
-    checkpoint = torch.load(weights, map_location="cpu", weights_only=False)
+    # weights_only: a received run folder must never run code (a pickled payload is refused)
+    state_dict, checkpoint = load_checkpoint(weights)
     spec = registry.model(checkpoint["model"])
     if spec.version != checkpoint.get("version", spec.version):
         raise ConfigError(
@@ -181,8 +190,8 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
     table = normalise(features, manifest, res.normalisation, fold.train)
     hparams = checkpoint["hparams"]
     item = _item(res, fold, table, utt_id, spec, hparams)
-    net = resolve(spec.builder)(InputSpec(**checkpoint["input_spec"]), hparams)
-    net.load_state_dict(checkpoint["state_dict"])
+    net = resolve(spec.builder)(_input_spec(checkpoint["input_spec"]), hparams)
+    net.load_state_dict(state_dict)
     net.eval()
     if not has_attention_maps(net):
         raise ConfigError(

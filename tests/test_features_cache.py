@@ -116,12 +116,14 @@ def test_interrupted_extraction_resumes_from_finished_chunks(manifest, registry,
         load_features(manifest, "emobase_lld", fingerprint="fp", registry=registry, workers=1, progress=False)
     folder = next((cache_mod.paths.cache_dir() / "features").glob("emobase_lld-v1/*"))
     assert not (folder / "meta.json").exists()  # a half-written cache is never readable
-    assert len(list((folder / "chunks").glob("chunk-*.npz"))) == 2
-    (folder / "chunks" / "chunk-garbage.tmp").write_bytes(b"half written")  # ignored
+    assert len(list((folder / "chunks").glob("part-*.npz"))) == 2
+    leftover = folder / "chunks" / "garbage.tmp"
+    leftover.write_bytes(b"half written")  # a killed writer's: removed, never read
     monkeypatch.setattr(cache_mod, "_chunk_job", real)
     table = load_features(manifest, "emobase_lld", fingerprint="fp", registry=registry, workers=1, progress=False)
     assert table.info()["extracted_now"] == 4  # 6 utterances, one per chunk, 2 were done
-    assert len(table) == 6 and not list((folder / "chunks").glob("chunk-*.npz"))
+    assert len(table) == 6 and not list((folder / "chunks").glob("part-*.npz"))
+    assert not leftover.exists()
 
 
 def test_subsets_are_served_and_supersets_extend_the_cache(manifest, registry):

@@ -12,6 +12,7 @@ from serbench.errors import ConfigError
 from serbench.models.bilstm_att import build as build_bilstm
 from serbench.plugins import get_registry
 from serbench.testing.dummy import DummyModel
+from serbench.training.checkpoint import load_checkpoint
 from serbench.training.fold import FoldOutcome, run_fold
 
 torch.set_num_threads(1)
@@ -20,6 +21,8 @@ TIMING_KEYS = {
     "train_seconds", "train_seconds_per_epoch", "inference_latency_ms", "throughput_utt_per_s",
     "n_parameters", "peak_memory_mb", "peak_memory_kind", "clock", "device", "device_name",
 }
+#: torch folds also say their precision and the share of training spent waiting for data
+TORCH_TIMING_KEYS = TIMING_KEYS | {"precision", "data_wait_share"}
 
 
 def spec(**kw):
@@ -46,16 +49,18 @@ def test_bilstm_att_fold_outcome_and_timing(tmp_path):
     assert out.y_true.tolist() == [CLASSES.index(x) for x in
                                    manifest.filter(pl.col("utt_id").is_in(fold.test))["label"]]
     assert out.epochs_run == 3 and len(out.curve) == 3 and 1 <= out.best_epoch <= 3
-    assert set(out.timing) == TIMING_KEYS
+    assert set(out.timing) == TORCH_TIMING_KEYS
     t = out.timing
     assert t["clock"] == "cpu_monotonic" and t["peak_memory_kind"] == "process_rss"
+    assert t["precision"] == "fp32" and 0.0 < t["data_wait_share"] < 1.0
     assert t["inference_latency_ms"] > 0 and t["throughput_utt_per_s"] > 0
     net = build_bilstm(InputSpec(feature_dim=4, num_classes=3), hp)
     assert t["n_parameters"] == sum(p.numel() for p in net.parameters())
     assert t["train_seconds"] == pytest.approx(sum(r["seconds"] for r in out.curve))
     assert 0.0 <= out.padded_share < 1.0
-    saved = torch.load(tmp_path / "model_f0.pt", weights_only=False)
-    assert saved["model"] == "bilstm_att" and "state_dict" in saved
+    state, meta = load_checkpoint(tmp_path / "model_f0.pt")
+    assert meta["model"] == "bilstm_att" and meta["hparams"]["hidden"] == 6
+    assert set(state) == set(net.state_dict())  # a plain state dict, safe to load
     assert out.to_dict()["scores"][0] == pytest.approx(out.scores[0].tolist())
 
 

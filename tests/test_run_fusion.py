@@ -149,6 +149,8 @@ def test_fuse_command(runs, tmp_path: Path) -> None:
                                       "-o", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
     assert "fusion" in result.output and "bilstm_att" in result.output
+    # what each fold's fusion was fitted on, and that the tiny folds fell back
+    assert "average fusion, validation set of" in result.output and "fallback" in result.output
     assert (tmp_path / "cli" / "record.json").is_file()
 
 
@@ -175,3 +177,61 @@ def test_logreg_method_and_unknown_method(runs, tmp_path: Path) -> None:
     assert record["model"]["hyperparameters"]["method"] == "logreg"
     with pytest.raises(ConfigError, match="method"):
         fuse_runs(runs["torch"], runs["sklearn"], out=tmp_path / "x", method="focal")
+
+
+def _know_nothing(rng, n: int):
+    """(n, 4) log-probabilities of a system that always says class 0, whatever the input."""
+    import numpy as np
+
+    z = np.tile([3.0, 0.0, 0.0, 0.0], (n, 1)) + 0.3 * rng.normal(size=(n, 4))
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+
+def test_fusion_on_a_tiny_validation_set_invents_no_gain() -> None:
+    """Two chance-level systems (UA 25%), 24 validation utterances (6 per class): fitted
+    per-class offsets turn noise into up to 34% UA on 100 test utterances; below the
+    minimum per class the fusion is the equal-weight average and stays at 25%."""
+    import numpy as np
+
+    from serbench.run.fusion_fit import MIN_PER_CLASS, fit_fold
+
+    classes = ["angry", "happy", "neutral", "sad"]
+    valid_y, test_y = np.repeat(np.arange(4), 6), np.repeat(np.arange(4), 25)
+
+    def ua(pred):
+        return float(np.mean([np.mean(pred[test_y == c] == c) for c in range(4)]))
+
+    fitted, guarded = [], []
+    for trial in range(20):
+        rng = np.random.default_rng(trial)
+        vx = np.hstack([_know_nothing(rng, 24), _know_nothing(rng, 24)])
+        tx = np.hstack([_know_nothing(rng, 100), _know_nothing(rng, 100)])
+        assert ua(tx[:, :4].argmax(1)) == ua(tx[:, 4:].argmax(1)) == 0.25
+        probs, _, _ = fit_fold(vx, valid_y, tx, classes, min_per_class=0)
+        fitted.append(ua(probs.argmax(1)))
+        probs, model, report = fit_fold(vx, valid_y, tx, classes)
+        guarded.append(ua(probs.argmax(1)))
+    assert max(fitted) > 0.33  # the invented gain the minimum prevents
+    assert guarded == [0.25] * 20
+    assert report["method"] == "average" and report["requested"] == "linear"
+    assert report["n_fit"] == 24 and report["n_fit_per_class"] == dict.fromkeys(classes, 6)
+    assert report["min_per_class"] == MIN_PER_CLASS == 30 and "fewer than 30" in report["fallback"]
+    assert np.allclose(model.coef_, 0.5) and np.allclose(model.intercept_, 0.0)
+
+
+def test_small_validation_split_is_reported_refused_or_fitted(runs, tmp_path: Path) -> None:
+    """The fused record says per fold what the fusion was fitted on; on_small="error"
+    refuses before writing anything; min_per_class=0 fits whatever there is."""
+    averaged = fuse_runs(runs["torch"], runs["sklearn"], out=tmp_path / "avg")
+    for fold in averaged["folds"]:
+        info = fold["fusion"]
+        assert sum(info["n_fit_per_class"].values()) == info["n_fit"] == fold["n_valid"]
+        assert info["method"] == "average" and info["fallback"]
+    assert averaged["model"]["hyperparameters"]["fell_back"] == [
+        f["name"] for f in averaged["folds"]]
+    with pytest.raises(ConfigError, match="fewer than 30 utterances of.*--min-per-class"):
+        fuse_runs(runs["torch"], runs["sklearn"], out=tmp_path / "refused", on_small="error")
+    assert not (tmp_path / "refused").exists()
+    fitted = fuse_runs(runs["torch"], runs["sklearn"], out=tmp_path / "fit", min_per_class=0)
+    assert {f["fusion"]["method"] for f in fitted["folds"]} == {"linear"}
+    assert fitted["run_id"] != averaged["run_id"]  # the minimum is part of the identity

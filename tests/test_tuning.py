@@ -254,10 +254,19 @@ def test_pruned_and_failed_trials_say_why(env, tiny_csv, registry, frames, monke
     assert "pruned by the pruner" in trials[0].user_attrs["pruned_reason"]
     assert trials[0].intermediate_values  # per-epoch validation reports
     assert result.summary["trials"][0]["reason"].startswith("pruned by the pruner")
-    # a learning rate Adam refuses: the trial fails, with the reason, and the study goes on
-    failing = {"lr": FloatDistribution(-1.0, -0.5)}
+    # a learning rate Adam would refuse is refused before the study starts
+    with pytest.raises(ConfigError, match="lr: reaches -1.0, -0.5; expected float > 0"):
+        run_tune(registry, frames, lstm_run(tiny_csv), trials=1, pruner="none",
+                 study="failing", space_overrides={"lr": FloatDistribution(-1.0, -0.5)})
+    # a trial whose training raises fails, with the reason, and the study goes on
+    import serbench.training.fold as fold_module
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid learning rate: -1.0")
+
+    monkeypatch.setattr(fold_module, "run_fold", broken)
     result = run_tune(registry, frames, lstm_run(tiny_csv), trials=1, pruner="none",
-                      study="failing", space_overrides=failing)
+                      study="failing")
     failed = result.study.get_trials()
     assert [t.state for t in failed] == [TrialState.FAIL]
     assert "learning rate" in failed[0].user_attrs["fail_reason"].lower()

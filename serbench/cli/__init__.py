@@ -23,6 +23,12 @@ COMMANDS: dict[str, str] = {
     "plot": "serbench.cli.plot_cmd:command",
     "explain": "serbench.cli.explain_cmd:command",
     "fuse": "serbench.cli.fuse_cmd:command",
+    "sweep": "serbench.cli.sweep_cmd:command",
+    "models": "serbench.cli.models_cmd:command",
+    "predict": "serbench.cli.predict_cmd:command",
+    "export": "serbench.cli.export_cmd:command",
+    "refit": "serbench.cli.refit_cmd:command",
+    "compare": "serbench.cli.compare_cmd:command",
 }
 
 
@@ -54,8 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, printing serbench errors without a traceback."""
     try:
         cli.main(args=argv, prog_name="serbench", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; an interrupt that says what was kept (e.g. the
+        # feature cache's ExtractionInterrupted) is shown instead of a bare "Aborted."
+        cause = exc.__cause__
+        click.echo(str(cause) if isinstance(cause, KeyboardInterrupt) and str(cause)
+                   else "Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

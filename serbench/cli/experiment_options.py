@@ -7,18 +7,19 @@ two commands accept the same spelling of the same settings and build their
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
 from serbench.run.resolve import DEVICES, NORMALISATIONS
+from serbench.training.config import PRECISIONS
 
 #: the keyword arguments :func:`experiment_options` adds to a command
 NAMES = ("model", "variant", "corpus", "data", "corpus_options", "label_map", "protocol",
          "protocol_options", "feature", "feature_params", "normalisation", "overrides",
-         "seed", "device", "max_epochs", "runs_dir")
+         "seed", "device", "precision", "max_epochs", "runs_dir")
 
 
 def experiment_options(set_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -50,6 +51,10 @@ def experiment_options(set_help: str) -> Callable[[Callable[..., Any]], Callable
         click.option("--set", "overrides", multiple=True, metavar="K=V", help=set_help),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="fp32",
+                     show_default=True,
+                     help="Torch models: autocast precision (bf16/fp16 mixed precision; fp16 "
+                          "with loss scaling). Sets the precision hyperparameter."),
         click.option("--max-epochs", type=click.IntRange(min=1),
                      help="Reduced epoch budget (overrides the model's max_epochs)."),
         click.option("--runs-dir", type=click.Path(path_type=Path),
@@ -74,7 +79,6 @@ def run_config(params: dict[str, Any], **extra: Any) -> Any:
         ConfigError: a malformed ``K=V`` option, naming it.
     """
     from serbench.run.config import RunConfig
-    from serbench.run.options import parse_assignments
 
     return RunConfig(
         model=params["model"], variant=params["variant"], corpus=params["corpus"],
@@ -85,7 +89,83 @@ def run_config(params: dict[str, Any], **extra: Any) -> Any:
         feature=params["feature"],
         feature_params=parse_assignments(params["feature_params"], "--feature-param"),
         normalisation=params["normalisation"],
-        overrides=parse_assignments(params["overrides"], "--set"),
+        overrides=_with_precision(parse_assignments(params["overrides"], "--set"),
+                                  params.get("precision") or "fp32"),
         seed=params["seed"], device=params["device"], runs_dir=params["runs_dir"],
         max_epochs=params["max_epochs"], **extra,
     )
+
+
+def _with_precision(overrides: dict[str, Any], precision: str) -> dict[str, Any]:
+    """``--precision`` as the ``precision`` hyperparameter; fp32 (the default) adds nothing,
+    so fp32 runs keep the ids they had before the option existed.
+
+    Raises:
+        ConfigError: ``--precision`` and ``--set precision=`` disagree.
+    """
+    if precision == "fp32":
+        return overrides
+    if overrides.get("precision", precision) != precision:
+        from serbench.errors import ConfigError
+
+        raise ConfigError(f"--precision {precision} and --set precision={overrides['precision']} "
+                          "disagree; give one of them")
+    return {**overrides, "precision": precision}
+
+
+def parse_assignments(pairs: Any, option: str, *, typed: bool = True) -> dict[str, Any]:
+    """``K=V`` flags as a dict; a mapping (an experiment file's table merged with the
+    flags, :mod:`serbench.cli.config_file`) is already parsed and passes through."""
+    from serbench.run.options import parse_assignments as parse
+
+    return dict(pairs) if isinstance(pairs, Mapping) else parse(pairs, option, typed=typed)
+
+
+class SeedList(click.ParamType):
+    """``--seeds 0,1,2`` (or ``0-4``, a range with both ends included) -> ``[0, 1, 2]``."""
+
+    name = "seeds"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> list[int]:
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
+        seeds: list[int] = []
+        try:
+            for part in (p.strip() for p in str(value).split(",") if p.strip()):
+                low, dash, high = part.partition("-") if not part.startswith("-") else \
+                    (part, "", "")
+                seeds += list(range(int(low), int(high) + 1)) if dash else [int(part)]
+        except ValueError:
+            self.fail(f"{value!r}: give seeds as 0,1,2 or 0-4", param, ctx)
+        if not seeds or len(set(seeds)) != len(seeds):
+            self.fail(f"{value!r}: give distinct seeds, e.g. 0,1,2", param, ctx)
+        return seeds
+
+
+#: ``--seeds``, for commands that run one run per seed (run, reproduce, tune --evaluate-best)
+seeds_option = click.option(
+    "--seeds", type=SeedList(), default=None,
+    help="Run once per seed (0,1,2 or 0-4); leaderboards group the runs into one row with "
+         "the spread over seeds. Replaces --seed.")
+
+
+def seeds_of(ctx: click.Context, params: dict[str, Any]) -> list[int]:
+    """The seeds to run: ``--seeds`` or else ``[--seed]``. Where one of them comes from
+    an experiment file (``--config``) and the other from the command line, the flag wins.
+
+    Raises:
+        ConfigError: both ``--seed`` and ``--seeds`` were given as flags.
+    """
+    seeds = params.get("seeds")
+    if not seeds:
+        return [params["seed"]]
+    flags = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    if ctx.get_parameter_source("seed") in flags:
+        if ctx.get_parameter_source("seeds") not in flags:
+            return [params["seed"]]
+        from serbench.errors import ConfigError
+
+        raise ConfigError(f"--seed {params['seed']} and --seeds {','.join(map(str, seeds))}: "
+                          "give one of them")
+    return list(seeds)

@@ -85,11 +85,15 @@ def list_features() -> None:
 def extract(feature: str, corpus_name: str, data: str | None, corpus_options: tuple[str, ...],
             params: tuple[str, ...], workers: int | None) -> None:
     """Extract FEATURE for every utterance of a corpus into the cache."""
-    from serbench.features.cache import load_features
+    from serbench.features.cache import ExtractionInterrupted, load_features
 
     corpus, fingerprint = _corpus(corpus_name, data, corpus_options)
-    table = load_features(corpus.manifest, feature, params=_params(params),
-                          fingerprint=fingerprint, workers=workers, progress=True)
+    try:
+        table = load_features(corpus.manifest, feature, params=_params(params),
+                              fingerprint=fingerprint, workers=workers, progress=True)
+    except ExtractionInterrupted as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(130) from None
     info = table.info()
     click.echo(
         f"{feature}: {len(table)} utterances, {table.dim} dims ({table.level}); "
@@ -119,11 +123,20 @@ def info(feature: str, corpus_name: str, data: str | None, corpus_options: tuple
     console.print(f"  level {status['level']}, {status['dim']} dims, params {status['params']}")
     console.print(f"  backend {status['key']['backend']}, key {status['digest']}")
     console.print(f"  cache {status['folder']}")
+    if status.get("problem"):  # a checksum mismatch, a truncated or unreadable file
+        hit = status.get("damaged")
+        console.print(f"  [red]damaged[/red]: {status['problem']}"
+                      + (f" ({len(hit)} utterance(s))" if hit else "") + "; "
+                      f"`serbench features extract {feature} --corpus {corpus_name} ...` "
+                      "extracts them again")
+        return
     if not status["complete"]:
         pending = status["pending_chunks"]
         console.print(f"  [yellow]not extracted yet[/yellow]{f' ({pending} finished chunks kept)' if pending else ''}: "
                       f"run `serbench features extract {feature} --corpus {corpus_name} ...`")
         return
+    if status.get("verified") is None:
+        console.print("  written before checksums: the next `serbench features extract` adds them")
     n_corpus = corpus.manifest.height
     console.print(f"  {status['n_utterances']} of {n_corpus} utterances cached, "
                   f"{len(status['excluded'])} excluded, {status['frames_total']} rows, "

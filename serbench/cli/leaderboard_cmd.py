@@ -1,4 +1,4 @@
-"""``serbench leaderboard``: add runs, show, publish and list leaderboards."""
+"""``serbench leaderboard``: add runs, show, export, publish and list leaderboards."""
 
 from __future__ import annotations
 
@@ -69,15 +69,49 @@ def show_cmd(benchmark: str, root: Path, version: int | None, fmt: str) -> None:
         print_leaderboard(snap)
 
 
+@command.command("export")
+@click.argument("benchmark")
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["csv", "latex", "bibtex", "json"]),
+              required=True, help="csv (every column), latex (a booktabs table), bibtex "
+                                  "(the cited models), json (ranked rows).")
+@click.option("--version", "version", type=int, default=None,
+              help="A published version (default: the latest published; --current for "
+                   "the unpublished entries).")
+@click.option("--current", is_flag=True, help="Export the current, unpublished entries.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def export_cmd(benchmark: str, root: Path, fmt: str, version: int | None, current: bool,
+               output: Path | None) -> None:
+    """Export BENCHMARK's leaderboard as CSV, LaTeX, BibTeX or JSON."""
+    from serbench.leaderboard.export import export
+    from serbench.leaderboard.store import Leaderboard
+
+    board = Leaderboard(root, benchmark)
+    snap = board.current() if current else board.snapshot(version)
+    text = export(snap, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
 @command.command("publish")
 @click.argument("benchmark")
 @ROOT_OPTION
 @click.option("--note", default=None, help="A line stored with this version (e.g. why).")
 def publish_cmd(benchmark: str, root: Path, note: str | None) -> None:
-    """Freeze BENCHMARK's entries as the next numbered version (JSON, Markdown, HTML)."""
+    """Freeze BENCHMARK's entries as the next numbered version (JSON, Markdown, HTML).
+
+    What an interrupted publish left is cleaned or completed first.
+    """
     from serbench.leaderboard.store import Leaderboard
 
-    version, written = Leaderboard(root, benchmark).publish(note=note)
+    board = Leaderboard(root, benchmark)
+    for line in board.recover():
+        click.echo(line)
+    version, written = board.publish(note=note)
     click.echo(f"published {benchmark} v{version}:")
     for path in written:
         click.echo(f"  {path}")

@@ -1,4 +1,5 @@
-"""``serbench reproduce MODEL``: every variant of a model beside the paper's numbers."""
+"""``serbench reproduce MODEL``: every row of a model's paper tables on one split, beside
+the paper's numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from serbench.cli.experiment_options import seeds_of, seeds_option
 from serbench.run.resolve import DEVICES
 
 
@@ -18,73 +20,67 @@ from serbench.run.resolve import DEVICES
 @click.option("--corpus-option", "corpus_options", multiple=True, metavar="K=V")
 @click.option("--label-map", help="Label map (default: the model's preferred, else the corpus's).")
 @click.option("--protocol", "-p", help="Protocol (default: the model's preferred, else the corpus's).")
+@click.option("--protocol-option", "protocol_options", multiple=True, metavar="K=V",
+              help="Protocol option, for every row; repeatable.")
 @click.option("--max-epochs", type=click.IntRange(min=1), help="Reduced epoch budget.")
-@click.option("--variants", help="Only these variants / baselines (comma-separated).")
+@click.option("--variants", help="Only these rows: variants / comparison systems (comma-separated).")
 @click.option("--set", "overrides", multiple=True, metavar="K=V",
               help="Override a hyperparameter in every run whose model has it; repeatable.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@seeds_option
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
 @click.option("--folds", help="Run only these folds (comma-separated).")
-@click.option("--resume", is_flag=True, help="Complete runs interrupted earlier.")
+@click.option("--resume", is_flag=True,
+              help="Complete rows interrupted earlier (rows never started are started).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="CPU threads for torch (default: torch's choice); as `serbench run`.")
+@click.option("--min-per-class", type=click.IntRange(min=0), default=None,
+              help="Fused rows: fewest validation utterances per class to fit the fusion "
+                   "(default 30); below it, the equal-weight average.")
 @click.option("--runs-dir", type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(model, corpus, data, corpus_options, label_map, protocol, max_epochs, variants,
-            overrides, seed, device, folds, resume, runs_dir, quiet) -> None:
-    """Run every variant of MODEL (and the baselines its paper compares with) on one
-    corpus and print the measured UA/WA beside the paper's reported numbers."""
+def command(model, corpus, data, corpus_options, label_map, protocol, protocol_options,
+            max_epochs, variants, overrides, seed, seeds, device, folds, resume, threads,
+            min_per_class, runs_dir, quiet) -> None:
+    """Run every row of MODEL's paper tables (its variants, the comparison systems its
+    paper ran, their score fusions) on one corpus and one split per seed, and print the
+    measured scores beside the paper's reported numbers. Rows the paper reports but
+    serbench does not run are printed with the reason."""
     from rich.console import Console
 
     from serbench.plugins import get_registry
+    from serbench.reproduce.runner import reproduce
+    from serbench.reproduce.table import comparison_table
+    from serbench.run.config import RunConfig
     from serbench.run.options import parse_assignments
-    from serbench.run.pipeline import RunConfig, RunInterrupted, run_experiment
-    from serbench.run.reproduce import comparison_table, plan_fusions, plan_runs
-    from serbench.run.resolve import known_hyperparameters
+    from serbench.run.pipeline import RunInterrupted
 
+    ctx = click.get_current_context()
+    seed_list = seeds_of(ctx, {"seed": seed, "seeds": seeds})
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     registry = get_registry()
-    spec = registry.model(model)
+    base = RunConfig(
+        model=model, corpus=corpus, data=data,
+        corpus_options=parse_assignments(corpus_options, "--corpus-option", typed=False),
+        label_map=label_map, protocol=protocol,
+        protocol_options=parse_assignments(protocol_options, "--protocol-option"),
+        overrides=parse_assignments(overrides, "--set"), seed=seed_list[0], device=device,
+        max_epochs=max_epochs, runs_dir=runs_dir, resume=resume,
+        folds=[f.strip() for f in folds.split(",") if f.strip()] if folds else None,
+    )
     only = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    plans = plan_runs(spec, registry, only)
-    sets = parse_assignments(overrides, "--set")
-    known = {p.model: known_hyperparameters(registry.model(p.model)) for p in plans}
-    unused = sorted(k for k in sets if not any(k in names for names in known.values()))
-    if unused:
-        raise click.BadParameter(
-            f"{', '.join(unused)}: no model of this reproduction has such a hyperparameter; "
-            f"known: {', '.join(sorted(set().union(*known.values())))}", param_hint="--set")
     console = Console(stderr=True)
-    records = {}
-    for plan in plans:
-        console.rule(plan.model + (f" · variant {plan.variant}" if plan.variant else ""))
-        first = next(iter(records.values()), None)
-        baseline = plan.model != spec.name and first is not None
-        config = RunConfig(
-            model=plan.model, variant=plan.variant, corpus=corpus, data=data,
-            corpus_options=parse_assignments(corpus_options, "--corpus-option", typed=False),
-            label_map=label_map or (first["corpus"]["label_map"] if baseline else None),
-            protocol=protocol or (first["protocol"]["name"] if baseline else None),
-            overrides={k: v for k, v in sets.items() if k in known[plan.model]},
-            seed=seed, device=device,
-            max_epochs=max_epochs, runs_dir=runs_dir, resume=resume,
-            folds=[f.strip() for f in folds.split(",")] if folds else None,
-        )
-        try:
-            records[plan.label] = run_experiment(config, registry=registry,
-                                                 progress=not quiet, console=console)
-        except RunInterrupted as exc:
-            click.secho(str(exc), fg="yellow", err=True)
-            sys.exit(130)
-    fusions = plan_fusions(spec, plans)
-    for fusion in fusions:  # paper rows "A+B": score fusion of two runs made above
-        from serbench import paths
-        from serbench.run.folder import RunFolder
-        from serbench.run.fusion import fuse_runs
-
-        console.rule(f"fusion · {fusion.label}")
-        root = Path(runs_dir) if runs_dir else paths.runs_dir()
-        a, b = (records[label] for label in fusion.label.split("+"))
-        records[fusion.label] = fuse_runs(RunFolder(root / a["run_id"]),
-                                          RunFolder(root / b["run_id"]), runs_dir=root,
-                                          force=True)
+    try:
+        result = reproduce(model, base, registry=registry, seeds=seed_list, only=only,
+                           progress=not quiet, console=console, min_per_class=min_per_class)
+    except RunInterrupted as exc:
+        click.secho(str(exc), fg="yellow", err=True)
+        sys.exit(130)
+    splits = sorted(set(result.splits.values()))
     # piped into a file or a log, rich would wrap the table to 80 columns
-    out = Console() if sys.stdout.isatty() else Console(width=160)
-    out.print(comparison_table(spec, [*plans, *fusions], records))
+    out = Console() if sys.stdout.isatty() else Console(width=240)
+    out.print(comparison_table(model, result.plan, result.records, notes=result.notes,
+                               split=", ".join(splits)))

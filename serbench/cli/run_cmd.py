@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
-from serbench.cli.experiment_options import experiment_options, run_config
+from serbench.cli.config_file import config_option, merged_mappings
+from serbench.cli.experiment_options import (
+    experiment_options,
+    run_config,
+    seeds_of,
+    seeds_option,
+)
 
 
-def command_from_context(ctx: click.Context) -> list[str]:
+def command_from_context(ctx: click.Context, params: Mapping[str, Any] | None = None,
+                         skip: tuple[str, ...] = ("seeds",)) -> list[str]:
     """``["serbench", "run", ...]`` rebuilt from the parsed options (non-defaults only),
-    for the record and for the resume hint; independent of how the CLI was invoked."""
+    for the record and for the resume hint; independent of how the CLI was invoked.
+
+    Args:
+        ctx: the command's context.
+        params: values to use instead of ``ctx.params`` (e.g. one seed of ``--seeds``, the
+            K=V tables merged from an experiment file); mappings become ``K=V`` flags.
+        skip: options left out.
+    """
+    values = {**ctx.params, **(params or {})}
     parts = ["serbench", ctx.info_name or "run"]
     for param in ctx.command.params:
-        if not isinstance(param, click.Option) or param.name not in ctx.params:
+        if not isinstance(param, click.Option) or param.name not in values or param.name in skip:
             continue
-        value, flag = ctx.params[param.name], param.opts[-1] if param.opts[-1].startswith("--") else param.opts[0]
-        if value is None or value == param.default or value in ((), False):
+        value, flag = values[param.name], param.opts[-1] if param.opts[-1].startswith("--") else param.opts[0]
+        if isinstance(value, Mapping):
+            value = tuple(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
+                          for k, v in value.items())
+        if value is None or value == param.default or value in ((), False, {}):
             continue
         if param.is_flag:
             parts.append(flag)
@@ -35,7 +57,9 @@ def _folds(value: str | None) -> list[str] | None:
 
 
 @click.command("run")
+@config_option
 @experiment_options("Override a hyperparameter (YAML-typed: 3, 1e-3, true, [64,32]); repeatable.")
+@seeds_option
 @click.option("--folds", "folds", help="Run only these folds (comma-separated names).")
 @click.option("--resume", is_flag=True, help="Complete only the folds missing from this run.")
 @click.option("--force", is_flag=True, help="Re-run even if this run is already complete.")
@@ -48,28 +72,67 @@ def command(folds, resume, force, threads, quiet, **options) -> None:
     """Train and test a model on every fold of a protocol and write a run record.
 
     Settings not given come from the model variant, the model's defaults, the model's
-    preferred (paper) protocol, then the corpus's defaults.
+    preferred (paper) protocol, then the corpus's defaults. With --seeds, one run per
+    seed, one after the other.
     """
     from rich.console import Console
 
+    from serbench import paths
     from serbench.run.pipeline import RunInterrupted, run_experiment
     from serbench.run.report import record_report
 
-    config = run_config(options, resume=resume, force=force, folds=_folds(folds))
-    runs_dir = options["runs_dir"]
+    ctx = click.get_current_context()
+    options = merged_mappings(ctx, options)
+    folds = _folds_of_file_kept(ctx, folds)
+    seeds = seeds_of(ctx, options)
+    base = run_config(options, resume=resume, force=force, folds=_folds(folds))
+    runs_root = Path(options["runs_dir"]) if options["runs_dir"] else paths.runs_dir()
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     console = Console(stderr=True)
-    try:
-        record = run_experiment(config, progress=not quiet, console=console,
-                                command=command_from_context(click.get_current_context()))
-    except RunInterrupted as exc:
-        click.secho(str(exc), fg="yellow", err=True)
-        sys.exit(130)
-    runs_root = Path(runs_dir) if runs_dir else None
-    from serbench import paths
+    records = []
+    for seed in seeds:
+        config = dataclasses.replace(base, seed=seed)
+        recorded = command_from_context(ctx, {**options, "seed": seed, "folds": folds})
+        try:
+            record = run_experiment(config, progress=not quiet, console=console,
+                                    command=recorded)
+        except RunInterrupted as exc:
+            click.secho(str(exc), fg="yellow", err=True)
+            sys.exit(130)
+        records.append(record)
+        where = runs_root / record["run_id"] / "record.json"
+        Console().print(record_report(record, str(where)))
+    if len(records) > 1:
+        _print_seed_summary(records)
 
-    where = (runs_root or paths.runs_dir()) / record["run_id"] / "record.json"
-    Console().print(record_report(record, str(where)))
+
+#: flags that change a run's folds: a file's fold list (a config.json's) no longer applies
+_FOLD_CHANGING = ("corpus", "data", "corpus_options", "label_map", "protocol",
+                  "protocol_options")
+
+
+def _folds_of_file_kept(ctx: click.Context, folds: str | None) -> str | None:
+    """``folds``, unless it came from an experiment file and a flag changed the protocol or
+    corpus (a run folder's config.json names its folds; another protocol has others)."""
+    source = click.core.ParameterSource
+    if ctx.get_parameter_source("folds") == source.DEFAULT_MAP and any(
+            ctx.get_parameter_source(name) == source.COMMANDLINE for name in _FOLD_CHANGING):
+        return None
+    return folds
+
+
+def _print_seed_summary(records: list[dict[str, Any]]) -> None:
+    """One line per seed and the mean ± std over seeds of the pooled UA."""
+    import statistics
+
+    pooled = [r["aggregate"]["pooled"].get("ua") for r in records]
+    for record, ua in zip(records, pooled, strict=True):
+        click.echo(f"seed {record['training']['seed']} ({record['run_id']}): pooled UA "
+                   f"{'-' if ua is None else f'{100 * ua:.1f}%'}")
+    values = [float(v) for v in pooled if v is not None]
+    if len(values) > 1:
+        click.echo(f"pooled UA over {len(values)} seeds: {100 * statistics.fmean(values):.1f} "
+                   f"± {100 * statistics.stdev(values):.1f}%")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from serbench.cli.experiment_options import experiment_options, run_config
+from serbench.cli.experiment_options import experiment_options, run_config, seeds_option
 from serbench.tuning.samplers import PRUNERS, SAMPLERS
 
 
@@ -82,6 +82,7 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--evaluate-best", is_flag=True,
               help="Re-run the best configuration on the full protocol (a tuned run record).")
+@seeds_option
 @click.option("--leaderboard", "leaderboard", is_flag=True,
               help="With --evaluate-best: add the run to its leaderboard.")
 @click.option("--leaderboard-root", type=click.Path(file_okay=False, path_type=Path),
@@ -89,7 +90,8 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def command(space, space_file, grid, show_space, trials, timeout, study, storage, sampler,
             pruner, objectives, directions, inner_folds, heartbeat, no_defaults_trial,
-            no_plots, evaluate_best, leaderboard, leaderboard_root, quiet, **options) -> None:
+            no_plots, evaluate_best, seeds, leaderboard, leaderboard_root, quiet,
+            **options) -> None:
     """Tune a model's hyperparameters with Optuna, scored on speaker-disjoint inner
     validation splits inside each outer fold's training part (test folds are never seen).
 
@@ -109,6 +111,9 @@ def command(space, space_file, grid, show_space, trials, timeout, study, storage
         return
     if leaderboard and not evaluate_best:
         raise ConfigError("--leaderboard adds the --evaluate-best run; give both")
+    if seeds and not evaluate_best:
+        raise ConfigError("--seeds runs the best configuration once per seed: give it with "
+                          "--evaluate-best (the study itself uses --seed)")
     run = run_config(options)
     runs_dir = options["runs_dir"]
     config = TuneConfig(
@@ -122,18 +127,22 @@ def command(space, space_file, grid, show_space, trials, timeout, study, storage
     result = tune(config, console=console, progress=not quiet)
     click.echo(f"study {result.study.study_name}: {result.folder / 'summary.json'}")
     if evaluate_best:
+        import dataclasses
+
+        from serbench import paths
         from serbench.cli.run_cmd import command_from_context
         from serbench.run.report import record_report
         from serbench.tuning.evaluate import evaluate_best as run_best
 
-        record, added = run_best(
-            result.study, run, result.url, progress=not quiet, console=console,
-            command=command_from_context(click.get_current_context()),
-            features=result.features, leaderboard=leaderboard_root if leaderboard else None)
-        from serbench import paths
-
+        ctx = click.get_current_context()
         root = Path(runs_dir) if runs_dir else paths.runs_dir()
-        Console().print(record_report(record, str(root / record["run_id"] / "record.json")))
-        for item in added or []:
-            click.echo(f"{item.run_id}: {item.status} to leaderboard {item.benchmark} "
-                       f"({item.path})")
+        for seed in seeds or [run.seed]:  # --seeds: the best configuration once per seed
+            record, added = run_best(
+                result.study, dataclasses.replace(run, seed=seed), result.url,
+                progress=not quiet, console=console,
+                command=command_from_context(ctx, {"seed": seed}),
+                features=result.features, leaderboard=leaderboard_root if leaderboard else None)
+            Console().print(record_report(record, str(root / record["run_id"] / "record.json")))
+            for item in added or []:
+                click.echo(f"{item.run_id}: {item.status} to leaderboard {item.benchmark} "
+                           f"({item.path})")

@@ -33,6 +33,9 @@ class Corpus:
         fingerprint_extra: anything besides the manifest content that changes the
             audio (e.g. a generator version); folded into the fingerprint.
         protocol_options: per-protocol default options (e.g. ``{"official": {...}}``).
+        warnings: what the loader did that shifts results and the user must hear of
+            (e.g. rows left out by ``drop_unknown_labels``); shown by ``serbench run``
+            and stored in the run record's ``warnings``.
     """
 
     name: str
@@ -43,3 +46,4 @@ class Corpus:
     root: Path | None = None
     fingerprint_extra: Mapping[str, Any] = field(default_factory=dict)
     protocol_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

@@ -10,12 +10,17 @@ Relative paths are resolved against the manifest file's folder.
 (default folder: ``SERBENCH_DATA/manifest``).
 
 Label maps:
-    ``all`` (default): every label present is its own class, in sorted order.
+    ``all`` (default): every allowed label present is its own class, in sorted order.
     User maps from corpus options, ``raw:class`` pairs separated by commas:
     ``--corpus-option map=angry:angry,happy:happy,excited:happy`` defines the map
     ``custom``; ``--corpus-option map.4class=...`` defines the map ``4class``. Select one
-    with ``--label-map``. Raw labels a map leaves out are dropped from the experiment;
-    classes keep the order of their first mention.
+    with ``--label-map``. Classes keep the order of their first mention.
+
+Allowed labels (:mod:`serbench.corpora.manifest_labels`): ``labels=a,b,c`` when given,
+else the raw labels of the user maps, else the file's labels except apparent typos of a
+more frequent label. A row with another label is an error naming it; with
+``drop_unknown_labels=true`` such rows are left out and the run warns how many. A raw
+label that is allowed but left out of the chosen map is dropped from the experiment.
 
 Other options: ``protocol=NAME`` changes the default protocol (``loso-speaker``).
 """
@@ -30,6 +35,7 @@ import polars as pl
 
 from serbench.components import LabelMap
 from serbench.corpora.base import Corpus
+from serbench.corpora.manifest_labels import DROP_OPTION, LABELS_OPTION, check_labels
 from serbench.errors import ConfigError, DataNotFoundError, ManifestError
 from serbench.manifest import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from serbench.paths import corpus_dir
@@ -161,28 +167,34 @@ def parse_label_map(name: str, spec: str, present: list[str]) -> LabelMap:
 
 def load(data: Path | None, options: Mapping[str, str]) -> Corpus:
     """Load the manifest file named by ``data`` (see the module docstring for options)."""
-    unknown = [k for k in options if k not in ("map", "protocol") and not k.startswith("map.")]
+    plain = ("map", "protocol", LABELS_OPTION, DROP_OPTION)
+    unknown = [k for k in options if k not in plain and not k.startswith("map.")]
     if unknown:
         raise ConfigError(
             f"corpus 'manifest' got unknown option(s) {unknown}; known: map=RAW:CLASS,..., "
-            "map.NAME=RAW:CLASS,..., protocol=NAME"
+            f"map.NAME=RAW:CLASS,..., protocol=NAME, {LABELS_OPTION}=A,B,..., "
+            f"{DROP_OPTION}=true"
         )
     path = find_manifest_file(Path(data) if data is not None else None)
     df = read_manifest_file(path)
     present = sorted(set(df["label"].drop_nulls().to_list()))
-    label_maps = {
-        "all": LabelMap(name="all", mapping={lab: lab for lab in present},
-                        classes=tuple(present), description="every label is its own class"),
-    }
+    user_maps: dict[str, LabelMap] = {}
     for key, spec in options.items():
         if key == "map" or key.startswith("map."):
             name = "custom" if key == "map" else key.removeprefix("map.")
-            if not name or name in label_maps:
+            if not name or name in user_maps or name == "all":
                 raise ConfigError(
                     f"corpus 'manifest': option {key!r} names label map {name!r}, which is "
                     "empty or taken; use map.NAME with a new NAME"
                 )
-            label_maps[name] = parse_label_map(name, str(spec), present)
+            user_maps[name] = parse_label_map(name, str(spec), present)
+    map_labels = {raw for m in user_maps.values() for raw in m.mapping} if user_maps else None
+    df, allowed, warnings = check_labels(df, str(path), options, map_labels)
+    label_maps = {
+        "all": LabelMap(name="all", mapping={lab: lab for lab in allowed},
+                        classes=tuple(allowed), description="every label is its own class"),
+        **user_maps,
+    }
     return Corpus(
         name=NAME,
         manifest=df,
@@ -190,4 +202,5 @@ def load(data: Path | None, options: Mapping[str, str]) -> Corpus:
         default_label_map="all",
         default_protocol=str(options.get("protocol", DEFAULT_PROTOCOL)),
         root=path.parent.resolve(),
+        warnings=warnings,
     )

@@ -1,33 +1,34 @@
-"""The feature cache: extract once per corpus, in parallel, and serve memory-mapped.
+"""The feature cache: extract once per corpus, in parallel, verify, serve memory-mapped.
 
 Layout, under ``serbench.paths.cache_dir() / "features" / "<feature>-v<version>" / <key>``
 where ``<key>`` hashes (corpus fingerprint, feature name, feature version, backend
-versions such as openSMILE's, the extractor's sample rate, the params)::
+versions such as openSMILE's, the extractor's sample rate, the params); the files and
+their checksums are described in :mod:`serbench.features.cache_store`.
 
-    meta.json            written last (atomically): names, level, ids, generation, report
-    data-<g>.npy         float32 (total rows, D), every utterance's rows stacked
-    offsets-<g>.npy      int64 (N + 1,): utterance i owns rows offsets[i]:offsets[i+1]
-    chunks/*.npz         finished extraction chunks not yet merged into data-<g>
-    .lock                a file lock: one process extracts a key at a time
+Extraction runs in worker processes (``workers``, default: the number of CPU cores,
+see :mod:`serbench.features.extraction_workers`); each finished chunk is renamed into
+place under its checksum. An interrupted extraction (Ctrl-C, SIGKILL) keeps every
+finished chunk and the next call extracts exactly what is missing; ``meta.json`` appears
+only after the merged arrays are complete, so a half-written cache is never read. A
+manifest with utterances the cache lacks extends the cache the same way.
 
-Extraction runs in a ``ProcessPoolExecutor`` (``workers``, default: the number of CPU
-cores); each worker writes its chunk to a temporary name and renames it when complete.
-An interrupted extraction therefore keeps every finished chunk and the next call
-extracts only what is missing; ``meta.json`` appears only after the merged arrays are
-complete, so a half-written cache is never read. A manifest with utterances the cache
-lacks (e.g. a label map keeping more classes) extends the cache the same way. Bad input
+Every load checks the checksums. A damaged block of the merged data (or a damaged
+chunk) is named on stderr and only its utterances are extracted again; a read-only
+cache is read without taking the lock and, when it cannot be repaired, the message gives
+the command to run. A cache written before checksums loads once more: its checksums are
+added and its excluded utterances are retried once, with a one-line notice. Bad input
 follows :mod:`serbench.features.quality`.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
-import uuid
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,152 +37,48 @@ import polars as pl
 
 from serbench import paths
 from serbench.errors import ConfigError, SerbenchError
+from serbench.features import cache_store as store
 from serbench.features import quality
+from serbench.features.cache_merge import merge
+from serbench.features.extraction_workers import (
+    Row,
+    build_extractor,
+    chunk_job,
+    extract_rows,
+    run_jobs,
+)
 from serbench.features.table import FeatureTable
-from serbench.features.trimming import TRIM_PARAM, extractor_params, trim_silence, trim_threshold
-from serbench.lazy import resolve
+from serbench.features.trimming import TRIM_PARAM, trim_threshold
 
-#: bump when the cache layout or the bad-input rule changes (part of every key)
+__all__ = ["CACHE_VERSION", "ExtractionInterrupted", "cache_key", "cache_status", "extract_rows", "load_features"]
+
+#: bump when the cache layout or the bad-input rule changes (part of every key); checksums
+#: and retried exclusions (meta.json format 2) keep the key: older caches are upgraded
 CACHE_VERSION = 1
 
-Row = tuple[str, str, float | None, float | None]
-_EXTRACTORS: dict[str, Any] = {}
+#: the job each worker runs (a module attribute so tests can interrupt it)
+_chunk_job = chunk_job
 
 
-def _extractor(ref: Any, params: Mapping[str, Any]) -> Any:
-    """The extractor for (ref, params), built once per process (``trim_silence`` is the
-    cache's, not the extractor's)."""
-    params = extractor_params(params)
-    key = json.dumps([str(ref), params], sort_keys=True, default=str)
-    if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = resolve(ref)(params)
-    return _EXTRACTORS[key]
+class ExtractionInterrupted(KeyboardInterrupt):
+    """Ctrl-C during extraction; the finished chunks stay and the next call extracts the
+    rest."""
+
+    def __init__(self, folder: Path, chunks: int):
+        self.folder, self.chunks = folder, chunks
+        super().__init__(f"extraction interrupted; {chunks} finished chunk(s) kept in "
+                         f"{folder / 'chunks'}. Run the same command again to extract the rest.")
+
+
+def _notice(message: str) -> None:
+    """One line on stderr: what the cache found and did about it."""
+    print(f"serbench: {message}", file=sys.stderr, flush=True)
 
 
 def _optional(value: Any) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)
-
-
-def extract_rows(extractor: Any, rows: Sequence[Row], trim_db: float | None = None
-                 ) -> tuple[list[str], list[np.ndarray], list[dict]]:
-    """Read, trim (``trim_db``: see :mod:`serbench.features.trimming`), check, extract and
-    repair each row; returns (ids, arrays, report)."""
-    from serbench.audio import read_audio
-
-    ids: list[str] = []
-    arrays: list[np.ndarray] = []
-    report: list[dict] = []
-    for utt_id, path, start, end in rows:
-        try:
-            signal, rate = read_audio(path, extractor.sample_rate, start=start, end=end)
-        except SerbenchError as exc:
-            report.append(quality.entry(utt_id, path, f"unreadable audio ({exc})", "excluded"))
-            continue
-        if trim_db is not None:
-            signal = trim_silence(signal, rate, trim_db)
-        signal, notes = quality.check_signal(
-            signal, rate, getattr(extractor, "min_seconds", 0.0), utt_id, path
-        )
-        report.extend(notes)
-        if signal is None:
-            continue
-        try:
-            values = extractor(signal, rate)
-        except Exception as exc:  # a descriptor failing on one file must not stop the corpus
-            report.append(quality.entry(utt_id, path, f"extractor failed ({exc})", "excluded"))
-            continue
-        values, notes = quality.repair_features(values, extractor.level, extractor.names, utt_id, path)
-        report.extend(notes)
-        if values is not None:
-            ids.append(utt_id)
-            arrays.append(np.atleast_2d(values))
-    return ids, arrays, report
-
-
-def _write_chunk(chunk_dir: Path, ids: list[str], arrays: list[np.ndarray], dim: int, report: list[dict]) -> Path:
-    lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
-    data = np.concatenate(arrays).astype(np.float32) if arrays else np.zeros((0, dim), np.float32)
-    final = chunk_dir / f"chunk-{uuid.uuid4().hex}.npz"
-    tmp = final.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, ids=np.array(ids, dtype=str), lengths=lengths, data=data,
-                 report=np.array(json.dumps(report)))
-    os.replace(tmp, final)  # a chunk exists only once it is complete
-    return final
-
-
-def _chunk_job(ref: Any, params: Mapping[str, Any], rows: Sequence[Row], chunk_dir: str) -> tuple[int, int]:
-    """Worker: extract ``rows`` into one chunk file; returns (rows done, rows excluded)."""
-    extractor = _extractor(ref, params)
-    ids, arrays, report = extract_rows(extractor, rows, trim_threshold(params))
-    _write_chunk(Path(chunk_dir), ids, arrays, len(extractor.names), report)
-    return len(rows), len(rows) - len(ids)
-
-
-def _read_chunk(path: Path) -> tuple[list[str], np.ndarray, list[dict]]:
-    """(ids, lengths, report) of a chunk, without reading its data."""
-    with np.load(path, allow_pickle=False) as z:
-        return [str(u) for u in z["ids"]], z["lengths"], json.loads(str(z["report"]))
-
-
-def _chunk_data(path: Path) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as z:
-        return z["data"]
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
-
-
-def _merge(folder: Path, meta: dict[str, Any] | None, base: dict[str, Any]) -> dict[str, Any]:
-    """Merge the current arrays and every finished chunk into generation g + 1."""
-    chunks = sorted((folder / "chunks").glob("chunk-*.npz"))
-    if meta is not None and not chunks:
-        return meta
-    parts = [_read_chunk(c) for c in chunks]
-    old_ids: list[str] = meta["ids"] if meta else []
-    old_data = old_offsets = None
-    if meta:
-        old_data = np.load(folder / f"data-{meta['generation']}.npy", mmap_mode="r")
-        old_offsets = np.load(folder / f"offsets-{meta['generation']}.npy")
-    ids = list(old_ids)
-    lengths = [np.diff(old_offsets)] if old_offsets is not None else []
-    report = list(meta["report"]) if meta else []
-    for chunk_ids, chunk_lengths, chunk_report in parts:
-        ids.extend(chunk_ids)
-        lengths.append(chunk_lengths)
-        report.extend(chunk_report)
-    offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths) if lengths else [])]).astype(np.int64)
-    gen = (meta["generation"] + 1) if meta else 1
-    dim = len(base["names"])
-    tmp = folder / f"data-{gen}.tmp.npy"
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(int(offsets[-1]), dim))
-    row = 0
-    if old_data is not None:
-        out[: old_data.shape[0]] = old_data
-        row = old_data.shape[0]
-    for chunk in chunks:  # one chunk in memory at a time
-        block = _chunk_data(chunk)
-        out[row : row + block.shape[0]] = block
-        row += block.shape[0]
-    out.flush()
-    del out
-    os.replace(tmp, folder / f"data-{gen}.npy")
-    np.save(folder / f"offsets-{gen}.tmp.npy", offsets)
-    os.replace(folder / f"offsets-{gen}.tmp.npy", folder / f"offsets-{gen}.npy")
-    excluded = {r["utt_id"]: r["issue"] for r in report if r["action"] == "excluded"}
-    new_meta = {**base, "generation": gen, "ids": ids, "report": report, "excluded": excluded}
-    _write_json(folder / "meta.json", new_meta)  # the commit point
-    for c in chunks:
-        c.unlink()
-    if meta:
-        for stale in (f"data-{meta['generation']}.npy", f"offsets-{meta['generation']}.npy"):
-            (folder / stale).unlink(missing_ok=True)
-    return new_meta
 
 
 def cache_key(spec: Any, params: Mapping[str, Any], extractor: Any, fingerprint: str) -> dict[str, Any]:
@@ -208,40 +105,6 @@ def _rows(manifest: pl.DataFrame, wanted: set[str]) -> list[Row]:
     return out
 
 
-def _run_jobs(ref: Any, params: Mapping[str, Any], rows: list[Row], chunk_dir: Path,
-              workers: int, progress: bool, label: str) -> None:
-    size = max(1, min(64, math.ceil(len(rows) / (workers * 8))))
-    jobs = [rows[i : i + size] for i in range(0, len(rows), size)]
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), disable=not progress, transient=False)
-    with bar:
-        task = bar.add_task(label, total=len(rows))
-        if workers <= 1 or len(jobs) == 1:
-            for job in jobs:
-                _chunk_job(ref, params, job, str(chunk_dir))
-                bar.advance(task, len(job))
-            return
-        pool = ProcessPoolExecutor(max_workers=workers)
-        try:
-            futures = [pool.submit(_chunk_job, ref, params, job, str(chunk_dir)) for job in jobs]
-            for fut in as_completed(futures):
-                done, _ = fut.result()
-                bar.advance(task, done)
-        except BaseException:
-            # Ctrl-C or a failing chunk: stop now; finished chunks stay for the next call
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-
-
 def _locate(feature: str, params: Mapping[str, Any], fingerprint: str, registry: Any | None):
     """(spec, merged params, extractor, cache folder, base meta) of a feature request."""
     from serbench.plugins import get_registry
@@ -256,7 +119,7 @@ def _locate(feature: str, params: Mapping[str, Any], fingerprint: str, registry:
     merged = {**dict(spec.default_params), **dict(params)}
     if trim_threshold(merged, spec.name) is None:  # checks the value; off is not a new key
         merged.pop(TRIM_PARAM, None)
-    extractor = _extractor(spec.extractor, merged)
+    extractor = build_extractor(spec.extractor, merged)
     key = cache_key(spec, merged, extractor, fingerprint)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "features" / f"{spec.name}-v{spec.version}" / digest
@@ -265,32 +128,148 @@ def _locate(feature: str, params: Mapping[str, Any], fingerprint: str, registry:
     return spec, merged, extractor, folder, base
 
 
+
 def cache_status(
     feature: str, *, params: Mapping[str, Any] = {},  # noqa: B006 - read only
     fingerprint: str, registry: Any | None = None,
 ) -> dict[str, Any]:
-    """What the cache holds for a feature request, without extracting anything."""
+    """What the cache holds for a feature request, without extracting anything
+    (``verified``: every checksum matches; ``None`` for a cache written before them)."""
     _, merged, extractor, folder, base = _locate(feature, params, fingerprint, registry)
     base["names"] = list(extractor.names)
-    meta_path = folder / "meta.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
-    chunks = len(list((folder / "chunks").glob("chunk-*.npz"))) if folder.exists() else 0
+    try:
+        meta = store.read_meta(folder)
+        problem = ""
+    except ValueError as exc:
+        meta, problem = None, str(exc)
+    chunks = len(store.pending_chunks(folder)) if folder.exists() else 0
     out: dict[str, Any] = {
         "feature": feature, "params": merged, "folder": str(folder), "key": base["key"],
         "digest": base["digest"], "names": base["names"], "level": base["level"],
         "dim": len(base["names"]), "complete": meta is not None, "pending_chunks": chunks,
+        "problem": problem,
     }
     if meta is not None:
-        offsets = np.load(folder / f"offsets-{meta['generation']}.npy")
+        damaged, why = store.damaged_ids(folder, meta)
+        out.update(verified=(not damaged) if meta.get("checksums") else None, problem=why,
+                   damaged=sorted(damaged))
+        if damaged:
+            return out
+        offsets = np.load(store.offsets_path(folder, meta))
         lengths = np.diff(offsets)
         out.update(
             n_utterances=len(meta["ids"]), excluded=meta["excluded"], report=meta["report"],
             frames_total=int(offsets[-1]),
             frames_per_utterance={"min": int(lengths.min()), "mean": float(lengths.mean()),
                                   "max": int(lengths.max())} if len(lengths) else {},
-            bytes=int((folder / f"data-{meta['generation']}.npy").stat().st_size),
+            bytes=int(store.data_path(folder, meta).stat().st_size),
         )
     return out
+
+
+def _repair_hint(feature: str, folder: Path) -> str:
+    return (f"Make {folder} writable (or set SERBENCH_CACHE to a writable folder) and run "
+            f"`serbench features extract {feature} --corpus <corpus> [--data <path>]` again.")
+
+
+def _read_only_path(folder: Path, wanted: set[str], feature: str) -> dict[str, Any] | None:
+    """The complete ``meta.json`` when the cache can be served without the lock: it covers
+    every wanted utterance, no chunk is pending and every checksum matches."""
+    try:
+        meta = store.read_meta(folder)
+    except (ValueError, OSError):
+        return None
+    if meta is None or store.pending_chunks(folder):
+        return None
+    if not wanted <= set(meta["ids"]) | set(meta["excluded"]):
+        return None
+    writable = os.access(folder, os.W_OK)
+    if not meta.get("checksums"):
+        if writable:
+            return None  # upgraded under the lock
+        _notice(f"the cache {folder} was written before checksums and is read-only: "
+                "it is read unverified.")
+        return meta
+    damaged, why = store.damaged_ids(folder, meta)
+    if damaged and not writable:
+        raise SerbenchError(f"the feature cache is damaged: {why} ({len(damaged)} "
+                            f"utterance(s)), and it is read-only. {_repair_hint(feature, folder)}")
+    return None if damaged else meta
+
+
+def _fill(folder: Path, manifest: pl.DataFrame, wanted: set[str], spec: Any,
+          merged: Mapping[str, Any], extractor: Any, base: dict[str, Any],
+          workers: int | None, progress: bool) -> tuple[dict[str, Any], int]:
+    """With the lock held: verify, extract what is missing or damaged, merge.
+    Returns (meta, utterances extracted now)."""
+    store.remove_temporaries(folder)
+    try:
+        meta = store.read_meta(folder)
+    except ValueError as exc:
+        _notice(f"{exc}: extracting this cache again.")
+        meta = None
+    drop: set[str] = set()
+    if meta is not None and not meta.get("checksums"):
+        drop = set(meta["excluded"])
+        _notice(f"the cache {folder} was written before checksums: adding them"
+                + (f" and retrying its {len(drop)} excluded utterance(s) once." if drop else "."))
+    elif meta is not None:
+        damaged, why = store.damaged_ids(folder, meta)
+        if damaged:
+            _notice(f"{why}: extracting its {len(damaged)} utterance(s) again.")
+            if len(damaged) == len(meta["ids"]):
+                meta = None  # nothing of this generation can be kept
+            drop = damaged
+    have = (set(meta["ids"]) | set(meta["excluded"])) - drop if meta else set()
+    chunks = []
+    for path in store.pending_chunks(folder):  # finished work of an interrupted run
+        parts = store.read_chunk(path)
+        if parts is None:
+            _notice(f"the chunk {path} is damaged (checksum or format): extracting its "
+                    "utterances again.")
+            path.unlink()
+            continue
+        chunks.append((path, parts))
+        have.update(parts[0])
+        have.update(r["utt_id"] for r in parts[2] if r["action"] == "excluded")
+    missing = wanted - have
+    if missing:
+        rows = _rows(manifest, missing)
+        store.check_free_space(folder, _estimate_bytes(rows, extractor),
+                               f"extracting {len(rows)} utterance(s) of {spec.name}")
+        try:
+            run_jobs(_chunk_job, spec.extractor, merged, rows, folder / "chunks",
+                     workers or os.cpu_count() or 1, progress, f"extracting {spec.name}")
+        except BaseException as exc:
+            store.remove_temporaries(folder)  # a terminated worker's half-written chunk
+            if isinstance(exc, KeyboardInterrupt):
+                raise ExtractionInterrupted(folder, len(store.pending_chunks(folder))) from exc
+            raise
+        chunks = [(p, store.read_chunk(p)) for p in store.pending_chunks(folder)]
+        bad = [p for p, parts in chunks if parts is None]
+        if bad:
+            raise SerbenchError(f"the chunk {bad[0]} failed its checksum right after it was "
+                                "written: the disk or memory may be faulty. Run the same "
+                                "command again.")
+    if meta is None or chunks or drop or not meta.get("checksums"):
+        base["names"] = list(extractor.names)
+        meta = merge(folder, meta, base, chunks, drop)
+    return meta, len(missing)
+
+
+def _estimate_bytes(rows: list[Row], extractor: Any) -> int:
+    """Bytes the chunks of ``rows`` will take: exact for functionals; for frames, about
+    100 frames a second, the duration read from the audio file's size (16-bit mono)."""
+    row_bytes = 4 * len(extractor.names)
+    if extractor.level != "frames":
+        return len(rows) * row_bytes
+    seconds = 0.0
+    for _, path, start, end in rows:
+        if start is not None and end is not None:
+            seconds += end - start
+        elif os.path.isfile(path):
+            seconds += os.path.getsize(path) / 32000.0
+    return int(seconds * 100 * row_bytes)
 
 
 def load_features(
@@ -316,36 +295,43 @@ def load_features(
 
     Raises:
         ConfigError: a token feature (built per fold, see ``serbench.features.tokens``).
-        SerbenchError: no utterance could be extracted (the message quotes the report).
+        SerbenchError: no utterance could be extracted (the message quotes the report);
+            the disk is full (``CacheDiskFull``); a damaged or incomplete cache is read-only.
+        ExtractionInterrupted: Ctrl-C; finished chunks are kept for the next call.
     """
     from filelock import FileLock
 
     spec, merged, extractor, folder, base = _locate(feature, params, fingerprint, registry)
-    (folder / "chunks").mkdir(parents=True, exist_ok=True)
     key, digest = base["key"], base["digest"]
     wanted = [str(u) for u in manifest["utt_id"].to_list()]
-    extracted_now = 0
-    with FileLock(str(folder / ".lock")):
-        meta_path = folder / "meta.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
-        have = set(meta["ids"]) | set(meta["excluded"]) if meta else set()
-        pending = list((folder / "chunks").glob("chunk-*.npz"))
-        for c in pending:  # finished work of an interrupted run
-            ids, _, rep = _read_chunk(c)
-            have.update(ids)
-            have.update(r["utt_id"] for r in rep if r["action"] == "excluded")
-        missing = set(wanted) - have
-        if missing:
-            rows = _rows(manifest, missing)
-            extracted_now = len(rows)
-            _run_jobs(spec.extractor, merged, rows, folder / "chunks", workers or os.cpu_count() or 1,
-                      progress, f"extracting {feature}")
-        if meta is None or missing or pending:
-            base["names"] = list(extractor.names)
-            meta = _merge(folder, meta, base)
-    data = np.load(folder / f"data-{meta['generation']}.npy", mmap_mode="r")
-    offsets = np.load(folder / f"offsets-{meta['generation']}.npy")
     wanted_set = set(wanted)
+    extracted_now = 0
+    meta = _read_only_path(folder, wanted_set, feature) if folder.is_dir() else None
+    try:
+        if meta is not None:  # read without the lock: a concurrent merge may remove it
+            data = np.load(store.data_path(folder, meta), mmap_mode="r")
+            offsets = np.load(store.offsets_path(folder, meta))
+    except FileNotFoundError:
+        meta = None
+    if meta is None:
+        try:
+            (folder / "chunks").mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(folder / ".lock"))
+            lock.acquire()
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise SerbenchError(
+                f"the feature cache {folder} is read-only ({exc.strerror}) and does not hold "
+                f"every utterance of this manifest verified. {_repair_hint(feature, folder)}"
+            ) from exc
+        try:
+            meta, extracted_now = _fill(folder, manifest, wanted_set, spec, merged, extractor,
+                                        base, workers, progress)
+            data = np.load(store.data_path(folder, meta), mmap_mode="r")
+            offsets = np.load(store.offsets_path(folder, meta))
+        finally:
+            lock.release()
     report = [r for r in meta["report"] if r["utt_id"] in wanted_set]
     excluded = {u: why for u, why in meta["excluded"].items() if u in wanted_set}
     if wanted and len(excluded) == len(wanted_set):

@@ -58,6 +58,13 @@ def _stats(blocks: Callable[[], Iterable[np.ndarray]], dim: int) -> tuple[np.nda
     return mean, np.where(std < EPS, 1.0, std)
 
 
+def fit_statistics(table: FeatureTable, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std), each (D,) float64, over the raw rows of ``ids`` (frames pooled), as
+    ``global`` normalisation fits them; ids absent from ``table`` are skipped."""
+    fit = [u for u in ids if u in table]
+    return _stats(lambda: (table.raw(u) for u in fit), table.dim)
+
+
 def _zscore(values: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     return ((values - mean) / std).astype(np.float32)
 
@@ -94,7 +101,7 @@ def normalise(
                 "global normalisation is fitted on the training fold, but none of its "
                 f"{len(train_ids)} ids is in the feature table"
             )
-        mean, std = _stats(lambda: (table.raw(u) for u in fit), table.dim)
+        mean, std = fit_statistics(table, fit)
         return table.with_transform(
             lambda _u, x: _zscore(x, mean, std), normalisation="global", normalisation_fit=len(fit)
         )

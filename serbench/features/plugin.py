@@ -51,6 +51,7 @@ def _opensmile_specs() -> list[FeatureSpec]:
                     extractor=_OPENSMILE,
                     level=kind,
                     default_params={"set": set_name, "level": level},
+                    optional_params=("sample_rate",),
                 )
             )
     return specs
@@ -63,18 +64,21 @@ def _paper_specs() -> list[FeatureSpec]:
             description="eGeMAPSv02 functionals (88 dims), the usual classical baseline",
             citation=_SET_CITATIONS["egemapsv02"],
             default_params={"set": "egemapsv02", "level": "functionals"},
+            optional_params=("sample_rate",),
         ),
         FeatureSpec(
             name="is10", version=1, level="functionals", extractor=_OPENSMILE,
             description="Interspeech 2010 paralinguistic functionals (1582 dims), A-LSTM paper DNN baseline",
             citation=_SET_CITATIONS["is10"],
             default_params={"set": "is10", "level": "functionals"},
+            optional_params=("sample_rate",),
         ),
         FeatureSpec(
             name="compare_lld", version=1, level="frames", extractor=_OPENSMILE,
             description="ComParE 2016 frame-level LLDs (65 dims), attention dense LSTM paper",
             citation="Xie et al., Attention-Based Dense LSTM for Speech Emotion Recognition, IEICE 2019",
             default_params={"set": "compare_2016", "level": "lld"},
+            optional_params=("sample_rate",),
         ),
         FeatureSpec(
             name="iaan45", version=1, level="frames", extractor="serbench.features.iaan:build",
@@ -102,6 +106,7 @@ def _paper_specs() -> list[FeatureSpec]:
             name="tokens", version=1, level="tokens", extractor="serbench.features.tokens:build",
             description="transcripts as token ids, vocabulary built on the training fold (RLC lexical branch)",
             citation=RLC, default_params={"lowercase": True, "min_count": 1},
+            optional_params=("max_size",),
         ),
     ]
 

@@ -1,7 +1,7 @@
 """The bad-input rule: what the cache does with audio or features that are not clean.
 
 Every file gets zero or more report entries ``{"utt_id", "path", "issue", "action"}``;
-the cache stores them beside the features (``report.json``), ``serbench features info``
+the cache stores them beside the features (in ``meta.json``), ``serbench features info``
 shows them and ``load_features`` prints a summary. The rule:
 
 ============================  ===================================================
@@ -19,6 +19,10 @@ a dimension never finite,     **excluded**: no value could replace it without
 or NaN/inf in functionals     inventing data
 no frames at all              **excluded**
 ============================  ===================================================
+
+An utterance is excluded only when its failure repeats on a clean retry (a freshly built
+extractor, :mod:`serbench.features.extraction_workers`); its report entry then carries
+``"retried": true``, and its reason reaches the run record (``feature.excluded``).
 
 No rule ever writes zeros in place of a descriptor's value, so excluded or repaired
 utterances cannot poison normalisation statistics; excluded ids are listed in

@@ -5,7 +5,8 @@ Where things are:
 - ``schema.py``: the file formats (JSON Schema) and their validation;
   ``migrations.py``: upgrading older files in order.
 - ``records.py``: run record -> entry; ``store.py``: the benchmark folder (add, read,
-  publish); ``atomic.py``: crash-safe writes.
+  publish); ``atomic.py``: crash-safe writes; ``recovery.py``: cleaning or completing
+  what an interrupted publish left.
 - ``grouping.py`` (seeds grouped), ``significance.py`` (paired test, bootstrap CI),
   ``summary.py`` (the ranked table).
 - ``table.py`` (columns), ``render_terminal.py``, ``render_markdown.py``,

@@ -36,6 +36,8 @@ def config_identity(entry: Entry) -> dict[str, Any]:
                     feature.get("normalisation")],
         "protocol_options": entry["protocol"].get("options") or {},
         "tuning_study": tuning.get("study"),
+        # a run whose extractor excluded utterances evaluated another subset: its own row
+        **({"excluded": feature["excluded_hash"]} if feature.get("excluded_hash") else {}),
     }
 
 
@@ -96,7 +98,7 @@ def aggregate_group(entries: Sequence[Entry], metrics: Sequence[str]) -> dict[st
         timing["n_parameters"] = _mean(e["model"].get("n_parameters") for e in entries)
     if timing["n_parameters"] is not None:
         timing["n_parameters"] = int(round(timing["n_parameters"]))
-    for field in ("clock", "device_name", "peak_memory_kind"):
+    for field in ("clock", "device_name", "peak_memory_kind", "precision"):
         values = sorted({str(e["timing"].get(field)) for e in entries
                          if e["timing"].get(field) is not None})
         timing[field] = ", ".join(values) if values else None
@@ -109,7 +111,8 @@ def aggregate_group(entries: Sequence[Entry], metrics: Sequence[str]) -> dict[st
         "model_version": model["version"], "distribution": model.get("distribution"),
         "distribution_version": model.get("distribution_version"),
         "citation": model.get("citation"),
-        "feature": {k: feature.get(k) for k in ("name", "version", "params", "normalisation")},
+        "feature": {**{k: feature.get(k) for k in ("name", "version", "params", "normalisation")},
+                    **({"n_excluded": feature["n_excluded"]} if "n_excluded" in feature else {})},
         "hyperparameters": model.get("hyperparameters") or {},
         "tuning": tuning,
         "protocol_options": first["protocol"].get("options") or {},
@@ -142,6 +145,7 @@ def _flat(group: Mapping[str, Any]) -> dict[str, str]:
     out.update({f"protocol.{k}": json.dumps(v, sort_keys=True)
                 for k, v in group["protocol_options"].items()})
     out["study"] = str((group.get("tuning") or {}).get("study"))
+    out["excluded"] = str(feature.get("n_excluded") or 0)
     return out
 
 

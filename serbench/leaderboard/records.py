@@ -111,6 +111,15 @@ def prediction_counts(df: Any, classes: list[str], path: Path) -> dict[str, Any]
     return {"by": "speaker", "classes": list(classes), "clusters": dict(sorted(clusters.items()))}
 
 
+def _excluded(feature: Mapping[str, Any]) -> dict[str, Any]:
+    """``excluded_hash`` and ``n_excluded`` of a run that evaluated fewer utterances
+    because the feature extractor excluded some (absent for a clean run)."""
+    if not feature.get("excluded_hash"):
+        return {}
+    return {"excluded_hash": feature["excluded_hash"],
+            "n_excluded": len(feature.get("excluded") or {})}
+
+
 def record_sha256(record: Mapping[str, Any]) -> str:
     """Content hash of a record (key order and whitespace do not matter)."""
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
@@ -138,7 +147,8 @@ def entry_from_record(record: Mapping[str, Any], *, benchmark: str,
         "protocol": {**{k: protocol.get(k) for k in ("name", "version", "options", "split_hash",
                                                      "n_folds", "speaker_independent", "note")},
                      "test_hash": partition_hash(record, frame)},
-        "feature": {k: feature.get(k) for k in ("name", "version", "params", "normalisation")},
+        "feature": {**{k: feature.get(k) for k in ("name", "version", "params", "normalisation")},
+                    **_excluded(feature)},
         "model": {k: model.get(k) for k in ("name", "version", "variant", "hyperparameters",
                                             "distribution", "distribution_version",
                                             "n_parameters", "citation")},
@@ -153,6 +163,7 @@ def entry_from_record(record: Mapping[str, Any], *, benchmark: str,
         },
         "timing": {k: timing.get(k) for k in (
             "clock", "device", "device_name", "train_seconds_per_epoch", "inference_latency_ms",
-            "throughput_utt_per_s", "n_parameters", "peak_memory_mb", "peak_memory_kind")},
+            "throughput_utt_per_s", "n_parameters", "peak_memory_mb", "peak_memory_kind",
+            "precision")},
         "counts": prediction_counts(frame, classes, predictions) if frame is not None else None,
     }

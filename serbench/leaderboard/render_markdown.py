@@ -1,35 +1,58 @@
-"""A leaderboard as Markdown, for a README or a paper's supplement."""
+"""A leaderboard as Markdown, for a README or a paper's supplement.
+
+Names, notes, labels and warnings come from users' files, so none of them reaches the
+page as markup: text is HTML-escaped (a forge renders raw HTML in Markdown), table
+cells also escape ``|``, and code spans take a backtick fence longer than any backtick
+run inside them (CommonMark), so a name cannot close its span early.
+"""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from serbench.leaderboard import table
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+def _text(value: Any) -> str:
+    """Plain text: ``<``, ``>`` and ``&`` as entities; line breaks as spaces."""
+    return html.escape(" ".join(str(value).splitlines()), quote=False)
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A table cell's text (also ``|``, which would split the cell)."""
+    return _text(text).replace("|", "\\|")
+
+
+def _code(value: Any) -> str:
+    """``value`` as an inline code span that nothing inside can close."""
+    text = " ".join(str(value).splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _json(value: Any) -> str:
+    return _code(json.dumps(value, sort_keys=True))
 
 
 def render_markdown(snapshot: Mapping[str, Any]) -> str:
     """The Markdown page of a snapshot: header, table, warnings, method notes, runs."""
     summary, info = snapshot["summary"], snapshot["info"]
-    lines = [f"# {table.title(snapshot)}", ""]
+    lines = [f"# {_text(table.title(snapshot))}", ""]
     lines += [
-        f"- Corpus: `{info['corpus']}` (fingerprint `{info['corpus_fingerprint']}`), "
-        f"label map `{info['label_map']}`, protocol `{info['protocol']}`",
-        f"- Metrics: {', '.join(table.metric_name(m) for m in info['metrics'])}",
+        f"- Corpus: {_code(info['corpus'])} (fingerprint {_code(info['corpus_fingerprint'])}), "
+        f"label map {_code(info['label_map'])}, protocol {_code(info['protocol'])}",
+        f"- Metrics: {_text(', '.join(table.metric_name(m) for m in info['metrics']))}",
         f"- {len(summary['groups'])} configuration(s) from {summary['n_entries']} run(s); "
-        f"serbench {snapshot['serbench_version']}",
+        f"serbench {_text(snapshot['serbench_version'])}",
     ]
     if snapshot.get("note"):
-        lines.append(f"- Note: {snapshot['note']}")
+        lines.append(f"- Note: {_text(snapshot['note'])}")
     heads = table.columns(summary)
     lines += ["", "| " + " | ".join(_escape(h) for h in heads) + " |",
               "|" + "|".join("---" if h in table.TEXT_COLUMNS else "---:" for h in heads) + "|"]
@@ -37,28 +60,29 @@ def render_markdown(snapshot: Mapping[str, Any]) -> str:
         lines.append("| " + " | ".join(_escape(c.text) for c in table.row(group, summary)) + " |")
     lines.append("")
     if summary["warnings"]:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in summary["warnings"]] + [""]
-    lines += ["## How to read this table", ""] + [f"- {f}" for f in table.footnotes(summary)]
+        lines += ["## Warnings", ""] + [f"- {_text(w)}" for w in summary["warnings"]] + [""]
+    lines += ["## How to read this table", ""]
+    lines += [f"- {_text(f)}" for f in table.footnotes(summary)]
     lines += ["", "## Configurations", ""]
     for group in summary["groups"]:
         feature = group["feature"]
         tuning = group.get("tuning")
         lines += [
-            f"### {group['rank']}. {table.row_name(group)}",
+            f"### {group['rank']}. {_text(table.row_name(group))}",
             "",
-            f"- model `{group['model']}` v{group['model_version']}"
-            + (f", variant `{group['variant']}`" if group["variant"] else "")
-            + (f" ({group['distribution']} {group['distribution_version']})"
+            f"- model {_code(group['model'])} v{group['model_version']}"
+            + (f", variant {_code(group['variant'])}" if group["variant"] else "")
+            + (f" ({_text(group['distribution'])} {_text(group['distribution_version'])})"
                if group.get("distribution") else ""),
-            f"- features `{feature['name']}` v{feature.get('version')}, normalisation "
-            f"`{feature.get('normalisation')}`, params `{_json(feature.get('params') or {})}`",
-            f"- hyperparameters `{_json(group['hyperparameters'])}`"
-            + (f"; tuned by study `{tuning.get('study')}` (trial {tuning.get('trial')})"
+            f"- features {_code(feature['name'])} v{feature.get('version')}, normalisation "
+            f"{_code(feature.get('normalisation'))}, params {_json(feature.get('params') or {})}",
+            f"- hyperparameters {_json(group['hyperparameters'])}"
+            + (f"; tuned by study {_code(tuning.get('study'))} (trial {tuning.get('trial')})"
                if tuning else ""),
             f"- seeds {', '.join(map(str, group['seeds']))}; runs "
-            + ", ".join(f"`{r}`" for r in group["run_ids"]),
+            + ", ".join(_code(r) for r in group["run_ids"]),
         ]
         if group.get("citation"):
-            lines.append(f"- citation: {group['citation']}")
+            lines.append(f"- citation: {_text(group['citation'])}")
         lines.append("")
     return "\n".join(lines)

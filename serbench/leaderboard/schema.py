@@ -61,6 +61,7 @@ _TIMING = {
         "train_seconds_per_epoch": _NUM, "inference_latency_ms": _NUM,
         "throughput_utt_per_s": _NUM, "n_parameters": _INT, "peak_memory_mb": _NUM,
         "peak_memory_kind": _STR,
+        "precision": {"enum": ["fp32", "bf16", "fp16", None]},  # absent in older entries
     },
 }
 

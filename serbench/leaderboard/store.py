@@ -9,18 +9,20 @@
       published/v1.md         ... and their Markdown and HTML renders
       published/v1.html
       README.md               the latest published Markdown (for browsing on a forge)
+      .lock                   held while publishing (git-ignored)
 
 One file per entry means two runs finishing at once both land without a lock; every
 write goes through :mod:`serbench.leaderboard.atomic`, so a crash never leaves a torn
-file. Publishing takes a lock (a file in the system's temp folder) only to number
-versions in order; a published file is created exclusively and never rewritten.
+file. Publishing takes a lock (a file in the system's temp folder) to number versions in
+order; a published file is created exclusively and never rewritten. A version's ``.json``
+is written after its ``.md`` and ``.html`` and readers require it, so a version is either
+complete or invisible; the next publish cleans what a killed one left
+(:mod:`serbench.leaderboard.recovery`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,8 +32,9 @@ from typing import Any
 from filelock import FileLock
 
 from serbench import __version__
+from serbench.atomic import remove_stale_temps
 from serbench.errors import ConfigError, SchemaError
-from serbench.leaderboard import migrations, schema
+from serbench.leaderboard import migrations, recovery, schema
 from serbench.leaderboard.atomic import create_exclusive, dump_json, write_atomic
 from serbench.leaderboard.records import (
     benchmark_id,
@@ -77,9 +80,9 @@ class Leaderboard:
         self.info_path = self.dir / "benchmark.json"
 
     def _lock_path(self) -> Path:
-        # in the temp folder, not the leaderboard folder, so nothing stray lands in git
-        key = hashlib.sha256(str(self.dir.resolve()).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"serbench-leaderboard-{key}.lock"
+        # in the benchmark's folder (git-ignored), so publishers on two hosts sharing it
+        # exclude each other too
+        return self.dir / ".lock"
 
     def exists(self) -> bool:
         """Whether the benchmark has been created (by a first ``add``)."""
@@ -197,6 +200,7 @@ class Leaderboard:
         """Add the run whose record is at ``record_path``; re-adding it is a no-op."""
         record = load_record(record_path)
         self._ensure_info(record, metrics, record_path)
+        remove_stale_temps(self.entries_dir)  # a killed add's; a live writer's stay
         target = self.entries_dir / f"{record['run_id']}.json"
         if target.is_file() and not replace:
             existing = self.read_entry(target)
@@ -212,14 +216,26 @@ class Leaderboard:
         write_atomic(target, dump_json(entry))
         return AddResult(self.benchmark, record["run_id"], "added", target)
 
-    def publish(self, *, note: str | None = None) -> tuple[int, list[Path]]:
-        """Freeze the current entries as the next version; returns it and the files written."""
-        from serbench.leaderboard.render_html import render_html
-        from serbench.leaderboard.render_markdown import render_markdown
+    def recover(self) -> list[str]:
+        """Clean or complete what an interrupted publish or add left; returns what it did."""
+        self._require()
+        with FileLock(str(self._lock_path()), timeout=60):
+            return self._recover()
 
+    def _recover(self) -> list[str]:
+        return recovery.recover(self.dir, self.published_dir, self.entries_dir,
+                                self.versions(), self.snapshot, _renders)
+
+    def publish(self, *, note: str | None = None) -> tuple[int, list[Path]]:
+        """Freeze the current entries as the next version; returns it and the files written.
+
+        The renders are written first and ``v<N>.json`` last: a version is visible to
+        readers only once all its files are there.
+        """
         self._require()
         self.published_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self._lock_path()), timeout=60):
+            self._recover()
             snap = self.current()
             if not snap["entries"]:
                 raise ConfigError(f"{self.benchmark!r} has no entries to publish; add runs "
@@ -229,18 +245,25 @@ class Leaderboard:
                         published=datetime.now(UTC).replace(microsecond=0).isoformat())
             schema.validate(snap, schema.SNAPSHOT_SCHEMA, str(self.snapshot_path(version)),
                             what="published snapshot")
-            texts = {".json": dump_json(snap), ".md": render_markdown(snap),
-                     ".html": render_html(snap)}
+            texts = {**_renders(snap), ".json": dump_json(snap)}  # .json last (see above)
             written = []
             for suffix, text in texts.items():
                 path = self.snapshot_path(version, suffix)
-                if not create_exclusive(path, text):
+                if not create_exclusive(path, text):  # another publisher got there first
                     raise ConfigError(f"{path} already exists; published files are immutable. "
-                                      "Remove the partial version by hand only if it was never "
-                                      "shared, then publish again.")
+                                      "Another publish of this benchmark ran at the same time: "
+                                      "check `serbench leaderboard list`, then publish again.")
                 written.append(path)
             write_atomic(self.dir / "README.md", texts[".md"])
         return version, written
+
+
+def _renders(snap: dict[str, Any]) -> dict[str, str]:
+    """A snapshot's Markdown and HTML pages, keyed by file suffix."""
+    from serbench.leaderboard.render_html import render_html
+    from serbench.leaderboard.render_markdown import render_markdown
+
+    return {".md": render_markdown(snap), ".html": render_html(snap)}
 
 
 def _check_fingerprint(value: str, info: dict[str, Any], source: str, info_path: Path,

@@ -115,6 +115,8 @@ def row(group: Mapping[str, Any], summary: Mapping[str, Any]) -> list[Cell]:
               for m in summary["metrics"][1:]]
     clock = timing.get("clock")
     clock_text = ", ".join(CLOCK_NAMES.get(c, c) for c in clock.split(", ")) if clock else "–"
+    if timing.get("precision") and timing["precision"] != "fp32":  # mixed precision says so
+        clock_text += f" ({timing['precision']})"
     cells += [
         Cell(comparison_text(group), 0.0 if group["rank"] == 1 else
              (comp["p_holm"] if comp else None)),

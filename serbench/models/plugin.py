@@ -6,6 +6,7 @@ scikit-learn.
 
 from serbench import hookimpl
 from serbench.components import ModelSpec
+from serbench.hyperparameters import Param
 
 MIRSAMADI_2017 = (
     "S. Mirsamadi, E. Barsoum, C. Zhang. Automatic speech emotion recognition using "
@@ -25,6 +26,12 @@ SVM = ModelSpec(
     # (see serbench.training.sklearn_runner); false keeps it out, for score fusion.
     defaults={"C": 1.0, "kernel": "rbf", "gamma": "scale", "fit_on_valid": True},
     search_space="serbench.models.svm:search_space",
+    # scikit-learn's SVC values, which the defaults and the space cannot show
+    hyperparameters={
+        "kernel": Param(types=("str",), choices=("linear", "poly", "rbf", "sigmoid")),
+        "gamma": Param(types=("float", "str"), low=0.0, low_open=True,
+                       choices=("scale", "auto")),
+    },
     # Per-speaker z-normalisation, as the nEMO SVM anchor uses.
     preferred={"feature": "egemaps", "normalisation": "speaker"},
 )

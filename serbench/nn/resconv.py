@@ -163,10 +163,11 @@ class ConvFrontEnd(nn.Module):
         feature_dim: D of the input frames.
         channels: filters per group (paper preset, from the authors' code: 32, 64, 128, 256, 512).
         kernels: kernel size per group (10, 5, 5, 3, 3).
-        strides: stride of each group's first layer (RLC: all 2; DRN: 2, 2, 2, 1, 1).
+        strides: stride of each group's first layer (RLC: all 2; DRN: 1, 2, 2, 1, 1).
         dilations: dilation per group (DRN: 1, 1, 1, 2, 4).
         units: residual units per group (0 = a single conv + BN + ReLU; preset 0, 2, 2, 2, 2).
-        attention: whether a group's units hold multi-head self-attention (groups 3-5).
+        attention: whether a group's units hold multi-head self-attention (RLC: groups
+            3-5; DRN: 2-5).
         heads: r, attention heads (4; DRN's S3 ablation: 1).
         residual: residual skips (False: DRN's plain CNN baseline).
         dropout: dropout after each conv layer (the authors' code: 0.5).

@@ -193,3 +193,40 @@ def make_fold(
 def fold_seed(seed: int, index: int) -> int:
     """A per-fold seed, so one fold's validation draw does not depend on another's."""
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+#: A fold testing on fewer utterances than this gets a warning: its score is mostly noise,
+#: yet it weighs as much as any other fold in the mean over folds.
+MIN_TEST_UTTERANCES = 10
+
+
+def small_fold_warnings(manifest: pl.DataFrame, folds: Sequence[Fold],
+                        classes: Sequence[str]) -> list[str]:
+    """Warnings for folds whose test part is too small to score reliably.
+
+    A fold is warned about when its test part has fewer than :data:`MIN_TEST_UTTERANCES`
+    utterances (e.g. a speaker with one utterance that became its own fold), or lacks a
+    class (its UA then averages over fewer classes than the other folds'). Each warning
+    names the fold, its test speakers with their utterance counts, and the effect.
+    """
+    speaker_of = dict(zip(manifest["utt_id"].to_list(),
+                          manifest["speaker"].cast(pl.String).to_list(), strict=True))
+    label_of = dict(zip(manifest["utt_id"].to_list(),
+                        manifest["label"].cast(pl.String).to_list(), strict=True))
+    warnings = []
+    for fold in folds:
+        per_speaker: dict[str, int] = {}
+        for uid in fold.test:
+            per_speaker[speaker_of[uid]] = per_speaker.get(speaker_of[uid], 0) + 1
+        speakers = ", ".join(f"{s} ({n})" for s, n in sorted(per_speaker.items()))
+        if len(fold.test) < MIN_TEST_UTTERANCES:
+            warnings.append(
+                f"fold {fold.name!r} tests on only {len(fold.test)} utterance(s) (speakers: "
+                f"{speakers}); its scores are mostly noise but count fully in the mean over "
+                f"folds. Prefer the pooled scores, or remove or merge such speakers.")
+        missing = sorted(set(classes) - {label_of[u] for u in fold.test})
+        if missing:
+            warnings.append(
+                f"fold {fold.name!r} has no test utterance of class(es) {missing}; its UA "
+                "averages over the other classes only.")
+    return warnings

@@ -20,6 +20,7 @@ import polars as pl
 
 from serbench.atomic import write_atomic, write_text_atomic
 from serbench.errors import ConfigError
+from serbench.run.lock import LOCK_NAME, OWNER_NAME
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -161,9 +162,17 @@ class RunFolder:
         return pl.read_parquet(self.fold_predictions_path(fold))
 
     def clear(self) -> None:
-        """Remove the folder (``--force``)."""
-        if self.root.exists():
-            shutil.rmtree(self.root)
+        """Empty the folder (``--force``), keeping the lock its process holds
+        (:mod:`serbench.run.lock`)."""
+        if not self.root.exists():
+            return
+        for child in self.root.iterdir():
+            if child.name in (LOCK_NAME, OWNER_NAME):
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
 
 def similar_runs(runs_dir: Path, prefix: str, exclude: str | None = None) -> list[RunFolder]:

@@ -9,7 +9,11 @@ regression: by default FoCal's linear fusion (:class:`LinearFusion`, one weight 
 system and one offset per class), or with ``method="logreg"`` scikit-learn's
 :class:`~sklearn.linear_model.LogisticRegression` on all system x class inputs. Its
 probabilities on the fold's test utterances are the fused scores. Test labels are only
-used to score the result, exactly as in a run.
+used to score the result, exactly as in a run. A fold whose validation split has fewer
+than ``min_per_class`` utterances of some class (default 30, justified in
+:mod:`serbench.run.fusion_fit`) is not fitted: it falls back to the equal-weight average,
+or with ``on_small="error"`` the fusion is refused. Each fold's ``fusion`` entry records
+the validation size per class and the method actually used.
 
 The two runs must share the corpus (fingerprint and label map) and the protocol's folds
 (split hash): the same utterances are then validation and test utterances in both. The
@@ -32,10 +36,22 @@ import polars as pl
 from serbench import paths
 from serbench.errors import ConfigError
 from serbench.run.folder import RunFolder, _json_default, atomic_write_json, atomic_write_parquet
+from serbench.run.fusion_fit import (
+    METHODS,
+    MIN_PER_CLASS,
+    ON_SMALL,
+    EqualWeights,
+    LinearFusion,
+    fit_fold,
+)
 from serbench.run.predictions import fold_predictions, score_matrix
 from serbench.run.record import SCHEMA_VERSION, now_iso
 
-FUSION_VERSION = 1
+__all__ = ["EqualWeights", "LinearFusion", "MIN_PER_CLASS", "check_compatible", "fit_fold",
+           "fuse_runs", "system_features"]
+
+#: 2: below ``min_per_class`` validation utterances of a class, the equal-weight average
+FUSION_VERSION = 2
 #: probabilities are floored before the log so that a zero score stays finite
 PROB_FLOOR = 1e-7
 
@@ -104,83 +120,9 @@ def _aligned(frame: pl.DataFrame, fold: str, ids: Sequence[str], classes: Sequen
     return scores
 
 
-class LinearFusion:
-    """FoCal's multi-class linear fusion: ``s_c = sum_k alpha_k x_{k,c} + beta_c``.
-
-    One weight per system and one offset per class (K + C parameters), fitted by
-    minimising the multi-class cross-entropy (logistic regression with tied weights)
-    plus ``1 / (2 C N)`` times the squared norm of the parameters (from 1/K, 0).
-    Exposes scikit-learn's ``fit``/``predict``/``predict_proba``/``classes_``/``coef_``/
-    ``intercept_``.
-    """
-
-    def __init__(self, num_classes: int, C: float = 1.0):
-        self.num_classes, self.C = num_classes, C
-
-    def _scores(self, x: np.ndarray, params: np.ndarray) -> np.ndarray:
-        k = x.shape[1] // self.num_classes
-        alpha, beta = params[:k], params[k:]
-        blocks = x.reshape(len(x), k, self.num_classes)
-        return np.einsum("nkc,k->nc", blocks, alpha) + beta
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> LinearFusion:
-        from scipy.optimize import minimize
-        from scipy.special import logsumexp
-
-        k = x.shape[1] // self.num_classes
-        start = np.concatenate([np.full(k, 1.0 / k), np.zeros(self.num_classes)])
-        lam = 1.0 / (self.C * len(y))
-
-        def loss(params: np.ndarray) -> float:
-            z = self._scores(x, params)
-            nll = float(np.mean(logsumexp(z, axis=1) - z[np.arange(len(y)), y]))
-            return nll + 0.5 * lam * float(np.sum((params - start) ** 2))
-
-        params = minimize(loss, start, method="L-BFGS-B").x
-        self.coef_, self.intercept_ = params[:k], params[k:]
-        self.classes_ = np.arange(self.num_classes)
-        return self
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        from scipy.special import softmax
-
-        return softmax(self._scores(x, np.concatenate([self.coef_, self.intercept_])), axis=1)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.predict_proba(x).argmax(1)
-
-
-METHODS = ("linear", "logreg")
-
-
-def fit_fold(valid_x: np.ndarray, valid_y: np.ndarray, test_x: np.ndarray, num_classes: int,
-             *, C: float = 1.0, method: str = "linear") -> tuple[np.ndarray, Any]:
-    """Fit the fusion on validation inputs; (test probabilities (N, C), fitted model).
-
-    ``method``: ``linear`` (FoCal's linear fusion, :class:`LinearFusion`: a weight per
-    system, an offset per class) or ``logreg`` (scikit-learn's multinomial logistic
-    regression on every system x class score: more parameters, needs more validation
-    data).
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    from serbench.training.sklearn_runner import scores_of
-
-    if method not in METHODS:
-        raise ConfigError(f"fusion method {method!r}: choose one of {', '.join(METHODS)}")
-    if len(np.unique(valid_y)) < 2:
-        raise ConfigError(
-            "a fold's validation split holds a single class; the fusion cannot be fitted on "
-            "it. Use a protocol with larger validation splits (protocol option valid_fraction)."
-        )
-    model = (LinearFusion(num_classes, C=C) if method == "linear"
-             else LogisticRegression(C=C, max_iter=5000))
-    model.fit(valid_x, valid_y)
-    return scores_of(model, test_x, num_classes), model
-
-
 def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
               runs_dir: Path | None = None, C: float = 1.0, method: str = "linear",
+              min_per_class: int = MIN_PER_CLASS, on_small: str = "average",
               force: bool = False, command: Sequence[str] | None = None) -> dict[str, Any]:
     """Fuse two complete runs fold by fold and write the fused run; returns its record.
 
@@ -189,7 +131,12 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
         out: the fused run's folder (default ``<runs_dir>/<run_id>``).
         runs_dir: root of run folders (default ``SERBENCH_RUNS``).
         C: inverse L2 strength of the logistic regression.
-        method: ``linear`` (FoCal's linear fusion) or ``logreg`` (see :func:`fit_fold`).
+        method: ``linear`` (FoCal's linear fusion), ``logreg`` or ``average`` (see
+            :func:`serbench.run.fusion_fit.fit_fold`).
+        min_per_class: a fold whose validation split has fewer utterances of some class
+            is not fitted (:data:`~serbench.run.fusion_fit.MIN_PER_CLASS`, justified there).
+        on_small: then ``average`` (the equal-weight average, said in the fold's
+            ``fusion`` entry) or ``error`` (refuse, before anything is written).
         force: replace an existing fused run folder.
         command: the command line to record.
     """
@@ -209,19 +156,19 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
     classes = list(a["corpus"]["classes"])
     if method not in METHODS:
         raise ConfigError(f"fusion method {method!r}: choose one of {', '.join(METHODS)}")
-    ident = {"fusion": {"version": FUSION_VERSION, "method": method, "C": C},
+    if on_small not in ON_SMALL:
+        raise ConfigError(f"on_small {on_small!r}: choose one of {', '.join(ON_SMALL)}")
+    ident = {"fusion": {"version": FUSION_VERSION, "method": method, "C": C,
+                        "min_per_class": min_per_class, "on_small": on_small},
              "runs": [a["run_id"], b["run_id"]]}
     digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:8]
     run_id = (f"fusion-{a['corpus']['name']}-{a['protocol']['name']}-"
               f"s{a['training']['seed']}-{digest}")
     root = Path(out) if out is not None else Path(runs_dir or paths.runs_dir()) / run_id
     target = RunFolder(root)
-    if target.exists() or target.is_complete():
-        if not force:
-            raise ConfigError(f"{root} already holds a run; use --force to replace it, or -o "
-                              "to write elsewhere.")
-        target.clear()
-    target.write_config({"run_id": run_id, "identity": ident, "created": now_iso()})
+    if (target.exists() or target.is_complete()) and not force:
+        raise ConfigError(f"{root} already holds a run; use --force to replace it, or -o "
+                          "to write elsewhere.")
     valid = [_read_split(f, "valid") for f in (run_a, run_b)]
     test = [_read_split(f, "test") for f in (run_a, run_b)]
     index = {c: i for i, c in enumerate(classes)}
@@ -242,7 +189,9 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
         vy = np.array([index[c] for c in valid_rows["label"].to_list()], dtype=np.int64)
         ty = np.array([index[c] for c in test_rows["label"].to_list()], dtype=np.int64)
         start = time.perf_counter()
-        probs, model = fit_fold(vx, vy, tx, len(classes), C=C, method=method)
+        probs, model, report = fit_fold(vx, vy, tx, classes, C=C, method=method,
+                                        min_per_class=min_per_class, on_small=on_small,
+                                        where=f"fold {name!r}")
         seconds = time.perf_counter() - start
         pred = probs.argmax(-1)
         outcome = _Outcome(test_ids, ty, pred, probs)
@@ -254,12 +203,17 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
         entry.update({
             "metrics": metrics, "best_epoch": None, "epochs_run": 0, "stopped_early": False,
             "curve": [], "timing": _fold_timing(ta, tb, seconds, model),
-            "fusion": {"coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(),
-                       "n_fit": int(len(vy))},
+            "fusion": {**report, "coef": model.coef_.tolist(),
+                       "intercept": model.intercept_.tolist()},
         })
-        target.write_fold(entry, frame)
         entries.append(entry)
         frames.append(frame)
+    # written only now: a refused fold (on_small="error") leaves nothing behind
+    if target.exists() or target.is_complete():
+        target.clear()
+    target.write_config({"run_id": run_id, "identity": ident, "created": now_iso()})
+    for entry, frame in zip(entries, frames, strict=True):
+        target.write_fold(entry, frame)
     predictions = pl.concat(frames)
     y_true, y_pred = label_indices(predictions, classes)
     scores = score_matrix(predictions, classes)
@@ -295,7 +249,10 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
             "plugin": None,
             "distribution": "serbench",
             "distribution_version": serbench_version(),
-            "hyperparameters": {"method": method, "C": C,
+            "hyperparameters": {"method": method, "C": C, "min_per_class": min_per_class,
+                                "on_small": on_small,
+                                "fell_back": [e["name"] for e in entries
+                                              if e["fusion"]["fallback"]],
                                 "inputs": "per-system log-probabilities (raw scores if not "
                                           "probabilities)",
                                 "fitted_on": "validation predictions of each fold",
@@ -311,6 +268,8 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
         "folds": entries,
         "aggregate": summary,
         "timing": timing,
+        # the fused runs' data warnings hold for the fusion too (absent in older records)
+        "warnings": list(dict.fromkeys([*a.get("warnings", []), *b.get("warnings", [])])),
     }
     record = json.loads(json.dumps(record, default=_json_default))  # numpy -> plain JSON
     atomic_write_parquet(target.predictions_path, predictions)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from rich.markup import escape
 
 from serbench import paths
 from serbench.errors import ConfigError
@@ -33,6 +34,7 @@ from serbench.run.folder import (
     describe_differences,
     similar_runs,
 )
+from serbench.run.lock import run_lock
 from serbench.run.predictions import fold_predictions, fold_valid_predictions, label_indices
 from serbench.run.record import (
     build_record,
@@ -172,11 +174,8 @@ def run_experiment(
     Raises:
         ConfigError / SerbenchError: bad input, before training.
         RunInterrupted: Ctrl-C during the fold loop; finished folds stay on disk.
+        RunAlreadyRunning: another process runs this run now (its folder is locked).
     """
-    from serbench.features.normalise import normalise
-    from serbench.metrics.api import aggregate, compute_metrics
-    from serbench.training.fold import run_fold
-
     registry = registry or get_registry()
     if console is None and progress:
         from rich.console import Console
@@ -184,9 +183,28 @@ def run_experiment(
         console = Console(stderr=True)
     command = list(command) if command is not None else command_line()
     res = resolve_run(config, registry)
+    # one process per run: a second run/--resume of a running one stops, naming its pid
+    with run_lock(_runs_root(config) / make_run_id(res, identity(res)), command):
+        return _run_locked(res, config, registry=registry, progress=progress,
+                           callbacks=callbacks, fold_callbacks=fold_callbacks, console=console,
+                           command=command, features=features)
+
+
+def _run_locked(res: Resolved, config: RunConfig, *, registry: Registry, progress: bool,
+                callbacks: Sequence[Callable[[int, dict], None]],
+                fold_callbacks: Sequence[FoldCallback], console: Any, command: list[str],
+                features: Any) -> dict:
+    """:func:`run_experiment` once the run's lock is held."""
+    from serbench.features.normalise import normalise
+    from serbench.inference.statistics import save_fold_statistics
+    from serbench.metrics.api import aggregate, compute_metrics
+    from serbench.training.fold import run_fold
+
     folder, existing = _prepare_folder(res, _runs_root(config), console)
     if existing is not None:
         return existing
+    for warning in res.warnings:  # also in the record's "warnings"
+        _say(console, f"[yellow]warning:[/] {escape(warning)}")
     created = folder.read_config().get("created") or now_iso()
     done = {name: entry for name, entry in folder.completed_folds().items()
             if name in {f.name for f in res.folds}}
@@ -214,6 +232,9 @@ def run_experiment(
                 continue
             try:
                 table = normalise(features, feature_manifest, res.normalisation, fold.train)
+                # for predict/export: the statistics this fold's model expects (no pickle)
+                save_fold_statistics(folder.root, fold.name, features, res.normalisation,
+                                     fold.train)
                 outcome = run_fold(
                     spec, res.hparams, fold, res.manifest, table, res.classes,
                     seed=config.seed, device=res.device, callbacks=callbacks, progress=bars,

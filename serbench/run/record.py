@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from serbench.components import ModelSpec
 from serbench.protocols.api import is_speaker_independent
 from serbench.protocols.base import Fold
 from serbench.run.environment import git_commit, library_versions, serbench_version
@@ -134,7 +135,11 @@ def aggregate_timing(folds: Sequence[Mapping[str, Any]], device: str) -> dict[st
     peaks = [t["peak_memory_mb"] for t in timings if t.get("peak_memory_mb") is not None]
     params = [t["n_parameters"] for t in timings if t.get("n_parameters") is not None]
     out: dict[str, Any] = {"clock": clock, "device": device, "device_name": first.get("device_name")}
+    if first.get("precision") is not None:  # torch folds; absent from older records
+        out["precision"] = first["precision"]
     out.update({key: mean(key) for key in _MEAN_TIMING})
+    if any(t.get("data_wait_share") is not None for t in timings):
+        out["data_wait_share"] = mean("data_wait_share")
     out["n_parameters"] = max(params) if params else None
     out["peak_memory_mb"] = max(peaks) if peaks else None
     out["peak_memory_kind"] = first.get("peak_memory_kind") or (
@@ -210,6 +215,10 @@ def build_record(
             "dim": getattr(features, "dim", None),
             "normalisation": res.normalisation,
             "backend": dict(info.get("backend") or {}) or None,
+            # utterances the extractor excluded (with reasons) and their hash: the
+            # leaderboard keeps a run on a smaller subset apart from a clean one
+            "excluded": dict(sorted((info.get("excluded") or {}).items())),
+            "excluded_hash": excluded_hash(info.get("excluded") or {}),
         },
         "model": {
             "name": spec.name,
@@ -231,16 +240,42 @@ def build_record(
             "deterministic": res.device == "cpu",
             # timings depend on it: on a shared 2-core machine one thread can be 5x faster
             "cpu_threads": _cpu_threads(),
-            "config": (
-                TrainingConfig.from_hparams(res.hparams).to_dict()
-                if spec.framework == "torch" else None
-            ),
+            "config": _training_config(spec, res.hparams) if spec.framework == "torch" else None,
         },
         "tuning": dict(res.config.tuning) if res.config.tuning else None,
         "folds": [dict(f) for f in folds],
         "aggregate": dict(aggregate),
         "timing": timing,
+        "warnings": run_warnings(res, info),
     }
+
+
+def excluded_hash(excluded: Mapping[str, Any]) -> str | None:
+    """16 hex digits of the sorted excluded utterance ids; ``None`` when none was."""
+    if not excluded:
+        return None
+    return hashlib.sha256(json.dumps(sorted(excluded)).encode()).hexdigest()[:16]
+
+
+def run_warnings(res: Resolved, feature_info: Mapping[str, Any]) -> list[str]:
+    """The record's ``warnings``: what shifts this run's scores without being an error
+    (rows left out by the corpus, tiny or class-less test folds, utterances the feature
+    extractor excluded)."""
+    warnings = list(res.warnings)
+    excluded = feature_info.get("excluded") or {}
+    if excluded:
+        warnings.append(f"{len(excluded)} utterance(s) excluded by the feature extractor "
+                        "and left out of every fold (unreadable audio or no finite "
+                        "features).")
+    return warnings
+
+
+def _training_config(spec: ModelSpec, hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The training configuration a torch run used; ``task_weights`` are the loss weights
+    it trained with (the model spec's merged with overrides), not the overrides alone."""
+    config = TrainingConfig.from_hparams(hparams)
+    return {**config.to_dict(),
+            "task_weights": config.effective_task_weights(spec.task_weights)}
 
 
 def _cpu_threads() -> int:

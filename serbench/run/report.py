@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 SCORE_COLUMNS = (("ua", "UA"), ("wa", "WA"), ("macro_f1", "macro-F1"))
 
@@ -76,8 +77,17 @@ def timing_table(record: Mapping[str, Any]) -> Table:
 
 
 def record_report(record: Mapping[str, Any], where: str | None = None) -> Group:
-    """Scores table, timing table and (optionally) where the record was written."""
+    """Scores table, timing table, the record's warnings and (optionally) where the
+    record was written."""
     parts: list[Any] = [scores_table(record), timing_table(record)]
+    for warning in record.get("warnings") or []:  # absent from older records
+        parts.append(Text(f"warning: {warning}", style="yellow"))
+    excluded = (record.get("feature") or {}).get("excluded")
+    if excluded is not None:  # absent from records written before the field
+        parts.append(Text(f"excluded utterances: {len(excluded)}"
+                          + (f" (feature.excluded in the record, hash "
+                             f"{record['feature'].get('excluded_hash')})" if excluded else ""),
+                          style="yellow" if excluded else ""))
     if where:
         parts.append(f"record: [bold]{where}[/]")
     return Group(*parts)

@@ -16,12 +16,15 @@ registers, is skipped (it is a preference, not a demand); an explicit one is an 
 
 Every bad input stops here with a message naming the cause: unknown names (with a
 did-you-mean), a missing ``--data`` path, bad manifest rows, a label map leaving a class
-empty, a fold with no test utterances, an unknown variant, an unknown ``--set`` key.
+empty, a fold with no test utterances, an unknown variant, an unknown ``--set`` key or
+a ``--set`` value outside the hyperparameter's declared type and range
+(:mod:`serbench.hyperparameters`), an unknown ``--feature-param`` name.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +83,8 @@ class Resolved:
     normalisation: str
     device: str
     sources: dict[str, str] = field(default_factory=dict)
+    #: what shifts results without being an error (rows left out, tiny test folds)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def spec(self) -> ModelSpec:
@@ -130,15 +135,24 @@ def known_hyperparameters(spec: ModelSpec) -> set[str]:
             known |= set(resolve(spec.search_space)())
         except Exception:  # noqa: BLE001 - a broken search space must not block a run
             pass
+    known |= set(spec.hyperparameters)
     return known - set(RUN_SETTING_KEYS)
 
 
 def resolve_hparams(
     spec: ModelSpec, variant: str | None, overrides: Mapping[str, Any], max_epochs: int | None
 ) -> dict[str, Any]:
-    """defaults < variant < ``--set`` overrides < ``max_epochs``; run-setting keys removed."""
+    """defaults < variant < ``--set`` overrides < ``max_epochs``; run-setting keys removed.
+
+    Every override is checked against the model's declared types and ranges
+    (:mod:`serbench.hyperparameters`); unknown names and bad values are reported together
+    in one ConfigError, before anything is loaded.
+    """
+    from serbench.hyperparameters import check_values
+
     known = known_hyperparameters(spec)
     unknown = sorted(set(overrides) - known)
+    problems = []
     if unknown:
         lower = {k.lower(): k for k in known}
         close = {
@@ -147,20 +161,23 @@ def resolve_hparams(
             for k in unknown
         }
         hints = "; ".join(f"{k!r} (did you mean {c[0]!r}?)" for k, c in close.items() if c)
-        raise ConfigError(
-            f"--set {', '.join(unknown)}: not a hyperparameter of model {spec.name!r}."
+        problems.append(
+            f"{', '.join(unknown)}: not a hyperparameter of model {spec.name!r}."
             + (f" {hints}." if hints else "")
             + f" Known: {', '.join(sorted(known))}."
         )
+    # "--set lr=1" becomes 1.0 where a float is expected
+    checked, bad = check_values(spec, {k: v for k, v in overrides.items() if k in known})
+    problems += bad
+    if problems:
+        head = "--set " if len(problems) == 1 else f"--set: {len(problems)} problems:\n  "
+        raise ConfigError(head + "\n  ".join(problems) + (
+            "" if unknown and len(problems) == 1 else
+            "\nGive values of the allowed type and range (nothing was run)."))
     hparams = dict(spec.defaults)
     if variant is not None:
         hparams.update(spec.variants[variant])
-    for key, value in overrides.items():
-        old = hparams.get(key)
-        # "--set lr=1" means 1.0 when the default is a float
-        if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        hparams[key] = value
+    hparams.update(checked)
     if max_epochs is not None:
         if max_epochs < 1:
             raise ConfigError(f"--max-epochs must be >= 1, got {max_epochs}")
@@ -231,6 +248,8 @@ def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_
 def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
     """Check names, load the corpus, build the manifest and folds; raise on bad input."""
     from serbench.corpora.api import corpus_fingerprint, experiment_manifest, load_corpus
+    from serbench.features.params import check_feature_params
+    from serbench.protocols._common import small_fold_warnings
     from serbench.protocols.api import make_folds
 
     model = registry.lookup("model", config.model)
@@ -246,6 +265,12 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
     variant = resolve_variant(spec, config.variant)
     hparams = resolve_hparams(spec, variant, config.overrides, config.max_epochs)
     device = resolve_device(config.device)
+    if spec.framework == "torch":  # an unusable --precision stops here, before any work
+        import torch
+
+        from serbench.training.precision import check_precision
+
+        check_precision(TrainingConfig.from_hparams(hparams).precision, torch.device(device))
     layers = _model_layers(spec, variant, config.corpus)
     sources: dict[str, str] = {}
 
@@ -262,6 +287,7 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
             ):
                 feature_params.update(layer["feature_params"])
                 sources["feature_params"] = where
+    check_feature_params(feature_entry.spec, config.feature_params)  # before any loading
     feature_params.update(config.feature_params)
 
     normalisation = _pick("normalisation", config.normalisation, "--normalisation", layers, sources)
@@ -285,7 +311,12 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
             f"{config.corpus!r} corpus (its manifest file or its folder)."
         )
     corpus_options = dict(config.corpus_options)
-    corpus = load_corpus(config.corpus, data, corpus_options, registry=registry)
+    # SERBENCH_AUDIO_CHECK=0: the audio is not on this machine, only the manifest and the
+    # feature cache (the GPU machine, docs/gpu.md); every other manifest check still runs
+    check_audio = os.environ.get("SERBENCH_AUDIO_CHECK", "1").strip().lower() not in {
+        "0", "false", "no", "off"}
+    corpus = load_corpus(config.corpus, data, corpus_options, registry=registry,
+                         check_audio=check_audio)
 
     label_map = _pick("label_map", config.label_map, "--label-map", layers, sources,
                       accept=lambda m: m in corpus.label_maps)
@@ -339,6 +370,7 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
             )
         folds = [f for f in folds if f.name in set(config.folds)]
     check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch")
+    warnings = [*corpus.warnings, *small_fold_warnings(manifest, folds, classes)]
 
     return Resolved(
         config=config, model=model, variant=variant, hparams=hparams,
@@ -347,5 +379,5 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
         protocol_entry=protocol_entry, protocol_options=protocol_options, folds=folds,
         all_fold_names=all_names, split_hash=split_hash(folds), feature_entry=feature_entry,
         feature_params=feature_params, normalisation=normalisation, device=device,
-        sources=sources,
+        sources=sources, warnings=warnings,
     )

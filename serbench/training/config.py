@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+#: ``--precision`` choices (:mod:`serbench.training.precision`)
+PRECISIONS = ("fp32", "bf16", "fp16")
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -25,11 +28,14 @@ class TrainingConfig:
         max_epochs: upper bound on epochs.
         patience: epochs without a better validation UA before stopping.
         min_epochs: epochs always run before early stopping may trigger.
-        grad_clip: max gradient norm (0 disables).
+        grad_clip: max gradient norm (0 disables). The default 5 is serbench's: none of
+            the five papers states clipping, so each plugin README lists it among its
+            differences from the paper.
         label_smoothing: cross-entropy label smoothing.
         class_weighting: weight the emotion loss by inverse class frequency.
         bucket_by_length: sort-ish batching to cut padding.
         task_weights: task -> loss weight (overrides the model spec's).
+        precision: ``fp32``, ``bf16`` or ``fp16`` (:mod:`serbench.training.precision`).
     """
 
     lr: float = 1e-3
@@ -46,6 +52,16 @@ class TrainingConfig:
     class_weighting: bool = False
     bucket_by_length: bool = True
     task_weights: Mapping[str, float] = field(default_factory=dict)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            from serbench.errors import ConfigError
+
+            raise ConfigError(
+                f"precision {self.precision!r} (--precision / --set precision=...): choose one "
+                f"of {', '.join(PRECISIONS)}"
+            )
 
     @classmethod
     def keys(cls) -> set[str]:
@@ -58,6 +74,11 @@ class TrainingConfig:
         if "betas" in picked:
             picked["betas"] = tuple(picked["betas"])
         return cls(**picked)
+
+    def effective_task_weights(self, model_weights: Mapping[str, float]) -> dict[str, float]:
+        """The loss weights a run trains with: emotion 1 unless set, then the model spec's
+        ``task_weights``, then this config's overrides (as the trainer merges them)."""
+        return {"emotion": 1.0, **dict(model_weights), **dict(self.task_weights)}
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -8,7 +8,6 @@ predicts the test utterances only after training, and then measures timing on th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -155,12 +154,11 @@ def _tokens(
 
 
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    import torch
+    """The weights as a plain state dict, the rest as JSON (see serbench.training.checkpoint)."""
+    from serbench.training.checkpoint import save_checkpoint
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    meta = {k: v for k, v in payload.items() if k != "state_dict"}
+    save_checkpoint(path, payload["state_dict"], meta)
 
 
 def run_fold(
@@ -193,8 +191,9 @@ def run_fold(
         device: ``auto``, ``cpu`` or ``cuda``.
         callbacks: ``callback(epoch, metrics)`` after each epoch (torch models).
         progress: a ``rich.progress.Progress`` for the epoch bar.
-        checkpoint: where to save the best weights (torch models) as
-            ``{"state_dict", "input_spec", "hparams", "model", "version"}``.
+        checkpoint: where to save the best weights (torch models): a plain state dict,
+            with ``{"model", "version", "input_spec", "hparams"}`` in JSON beside it
+            (:mod:`serbench.training.checkpoint`).
         (hparams ``vocab_min_count``/``vocab_max_size`` shape the transcript vocabulary of
         models reading ``tokens``; ``allow_empty_context`` lets a context model run on a
         corpus without dialogues.)

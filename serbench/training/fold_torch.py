@@ -17,6 +17,8 @@ from serbench.data.dataset import FeatureLookup, UtteranceDataset, collate
 from serbench.lazy import resolve
 from serbench.protocols.base import Fold
 from serbench.training.config import TrainingConfig
+from serbench.training.device import out_of_memory
+from serbench.training.precision import autocast
 from serbench.training.timing import (
     clock_name,
     count_parameters,
@@ -72,19 +74,23 @@ def run_torch_fold(
         )
         for name in ("train", "valid", "test")
     }
-    result = train(
-        net,
-        splits["train"],
-        splits["valid"] if len(splits["valid"]) else None,
-        config,
-        num_classes=spec.num_classes,
-        task_weights=model.task_weights,
-        seed=seed,
-        device=device,
-        callbacks=callbacks,
-        progress=progress,
-        description=f"{fold.name} epochs",
-    )
+    try:
+        result = train(
+            net,
+            splits["train"],
+            splits["valid"] if len(splits["valid"]) else None,
+            config,
+            num_classes=spec.num_classes,
+            task_weights=model.task_weights,
+            seed=seed,
+            device=device,
+            callbacks=callbacks,
+            progress=progress,
+            description=f"{fold.name} epochs",
+        )
+    except torch.cuda.OutOfMemoryError as exc:
+        raise out_of_memory(model.name, config.batch_size, config.precision, "training",
+                            device) from exc
     if checkpoint is not None:
         save(
             Path(checkpoint),
@@ -97,17 +103,25 @@ def run_torch_fold(
             },
         )
     test = splits["test"]
-    probs, _ = predict(net, test, batch_size=config.batch_size, device=device)
-    valid = splits["valid"]  # scored for validation-only score fusion (serbench fuse)
-    valid_probs = (predict(net, valid, batch_size=config.batch_size, device=device)[0]
-                   if len(valid) else np.zeros((0, spec.num_classes)))
+    try:
+        probs, _ = predict(net, test, batch_size=config.batch_size, device=device,
+                           precision=config.precision)
+        valid = splits["valid"]  # scored for validation-only score fusion (serbench fuse)
+        valid_probs = (predict(net, valid, batch_size=config.batch_size, device=device,
+                               precision=config.precision)[0]
+                       if len(valid) else np.zeros((0, spec.num_classes)))
 
-    @torch.no_grad()
-    def infer(rows: Sequence[int]) -> torch.Tensor:
-        return net(collate([test[i] for i in rows], test.level).to(device))
+        @torch.no_grad()
+        def infer(rows: Sequence[int]) -> torch.Tensor:
+            with autocast(config.precision, device):
+                return net(collate([test[i] for i in rows], test.level).to(device))
 
-    net.eval()
-    timing = measure_inference(infer, len(test), batch_size=config.batch_size, device=device)
+        net.eval()
+        timing = measure_inference(infer, len(test), batch_size=config.batch_size,
+                                   device=device)
+    except torch.cuda.OutOfMemoryError as exc:
+        raise out_of_memory(model.name, config.batch_size, config.precision, "inference",
+                            device) from exc
     memory, kind = peak_memory(device)
     return FoldOutcome(
         utt_ids=list(test.utt_ids),
@@ -128,6 +142,8 @@ def run_torch_fold(
             "clock": clock_name(device),
             "device": device.type,
             "device_name": device_name(device),
+            "precision": config.precision,
+            "data_wait_share": result.data_wait_share,
         },
         padded_share=result.padded_share,
         n_train=len(fold.train),

@@ -6,6 +6,11 @@ optional inverse-frequency class weights and label smoothing, multi-task losses
 gradient-norm clipping, and early stopping on validation UA with patience; the weights
 of the best epoch are restored at the end. Validation is the fold's validation split
 (carved from its training part): nothing here ever sees test utterances.
+
+``config.precision`` (``--precision``) runs the forward pass and the loss under autocast,
+with a loss scaler for fp16 (:mod:`serbench.training.precision`); batches come from
+:class:`~serbench.training.prefetch.Prefetcher` (collated ahead and pinned on CUDA), which
+also measures the share of training time spent waiting for them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from serbench.data.batch import Batch
 from serbench.data.dataset import IGNORE_INDEX, UtteranceDataset
 from serbench.errors import ConfigError
 from serbench.training.config import TrainingConfig
+from serbench.training.precision import autocast, check_precision, grad_scaler
+from serbench.training.prefetch import Prefetcher
 from serbench.training.timing import Stopwatch
 
 #: ``callback(epoch, metrics)``; ``metrics`` is the epoch's curve row. May raise to stop
@@ -44,6 +51,8 @@ class TrainResult:
     train_seconds: float = 0.0
     best_valid_ua: float | None = None
     padded_share: float = 0.0
+    #: share of the training time spent waiting for a batch (serbench.training.prefetch)
+    data_wait_share: float = 0.0
 
 
 def unweighted_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -145,15 +154,19 @@ class MultiTaskLoss:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, dataset: UtteranceDataset, *, batch_size: int, device: torch.device
+    model: nn.Module, dataset: UtteranceDataset, *, batch_size: int, device: torch.device,
+    precision: str = "fp32",
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Emotion probabilities (N, C) in dataset row order, and every task's logits."""
     model.eval()
     order: list[int] = []
     chunks: dict[str, list[torch.Tensor]] = {}
-    for rows in dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0):
-        batch = _collate_rows(dataset, rows).to(device)
-        for task, logits in as_task_dict(model(batch)).items():
+    device = torch.device(device)
+    batches = dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0)
+    for rows, _, batch in Prefetcher(batches, lambda r: _collate_rows(dataset, r), device):
+        with autocast(precision, device):
+            output = as_task_dict(model(batch))
+        for task, logits in output.items():
             chunks.setdefault(task, []).append(logits.float().cpu())
         order.extend(rows)
     inverse = np.argsort(np.asarray(order))
@@ -176,16 +189,20 @@ def evaluate(
     *,
     batch_size: int,
     device: torch.device,
+    precision: str = "fp32",
 ) -> tuple[float, float]:
     """(mean loss per batch-utterance, UA) on a split."""
     model.eval()
     total, n = 0.0, 0
     preds: list[np.ndarray] = []
     truth: list[np.ndarray] = []
-    for rows in dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0):
-        batch = _collate_rows(dataset, rows).to(device)
-        outputs = as_task_dict(model(batch))
-        total += float(loss_fn(outputs, batch)) * len(batch)
+    device = torch.device(device)
+    batches = dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0)
+    for _, _, batch in Prefetcher(batches, lambda r: _collate_rows(dataset, r), device):
+        with autocast(precision, device):
+            outputs = as_task_dict(model(batch))
+            loss = loss_fn(outputs, batch)
+        total += float(loss) * len(batch)
         n += len(batch)
         preds.append(outputs["emotion"].argmax(-1).cpu().numpy())
         truth.append(batch.targets["emotion"].cpu().numpy())
@@ -223,7 +240,9 @@ def train(
         description: label of that bar.
     """
     device = torch.device(device)
+    check_precision(config.precision, device)
     model.to(device)
+    scaler = grad_scaler(config.precision, device)
     weights = {**dict(task_weights or {}), **dict(config.task_weights)}
     emotion_weight = (
         class_weights(train_set.targets["emotion"], num_classes) if config.class_weighting else None
@@ -238,33 +257,40 @@ def train(
     result = TrainResult(best_epoch=0, epochs_run=0, stopped_early=False)
     task_id = progress.add_task(description, total=config.max_epochs) if progress else None
     padded = valid_frames = 0
+    waited = 0.0
     try:
         for epoch in range(1, config.max_epochs + 1):
             model.train()
             running, seen = 0.0, 0
-            with Stopwatch(device) as watch:
-                for rows in train_set.batch_indices(
+            batches = Prefetcher(
+                train_set.batch_indices(
                     config.batch_size,
                     shuffle=True,
                     bucket=config.bucket_by_length,
                     seed=seed,
                     epoch=epoch,
-                ):
-                    batch = _collate_rows(train_set, rows)
-                    padded += batch.mask.numel()
-                    valid_frames += int(batch.mask.sum())
-                    batch = batch.to(device)
+                ),
+                lambda rows: _collate_rows(train_set, rows),
+                device,
+            )
+            with Stopwatch(device) as watch:
+                for _, host, batch in batches:
+                    padded += host.mask.numel()
+                    valid_frames += int(host.mask.sum())
                     optimizer.zero_grad(set_to_none=True)
-                    loss = loss_fn(as_task_dict(model(batch)), batch)
+                    with autocast(config.precision, device):
+                        loss = loss_fn(as_task_dict(model(batch)), batch)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(
                             f"training loss became {float(loss)} at epoch {epoch}; lower the "
                             "learning rate or enable gradient clipping (grad_clip)"
                         )
-                    loss.backward()
+                    scaler.scale(loss).backward()
                     if config.grad_clip and config.grad_clip > 0:
+                        scaler.unscale_(optimizer)  # clip the true gradients, not scaled ones
                         nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-                    optimizer.step()
+                    scaler.step(optimizer)  # skips the step if fp16 gradients overflowed
+                    scaler.update()
                     running += float(loss.detach()) * len(batch)
                     seen += len(batch)
             row: dict[str, Any] = {
@@ -275,11 +301,13 @@ def train(
                 "seconds": watch.seconds,
             }
             result.train_seconds += watch.seconds
+            waited += batches.wait_seconds
             result.epochs_run = epoch
             if has_valid:
                 assert valid_set is not None
                 row["valid_loss"], row["valid_ua"] = evaluate(
-                    model, valid_set, loss_fn, batch_size=config.batch_size, device=device
+                    model, valid_set, loss_fn, batch_size=config.batch_size, device=device,
+                    precision=config.precision,
                 )
                 if row["valid_ua"] > best_ua:
                     best_ua, best_epoch = row["valid_ua"], epoch
@@ -302,4 +330,5 @@ def train(
     result.best_epoch = best_epoch
     result.best_valid_ua = best_ua if has_valid else None
     result.padded_share = 1.0 - valid_frames / padded if padded else 0.0
+    result.data_wait_share = min(1.0, waited / result.train_seconds) if result.train_seconds else 0.0
     return result

@@ -13,7 +13,7 @@ pruner compares like with like. Pruning needs one objective to maximise (Optuna 
 not prune multi-objective studies).
 
 Every trial stores, as user attributes: ``hyperparameters`` (the full configuration
-trained), ``record`` (search space, per-split metrics, epochs, timing) and, when it
+trained), ``sampler_seed`` (the seed of the process that drew it), ``record`` (search space, per-split metrics, epochs, timing) and, when it
 ends early, ``pruned_reason`` or ``fail_reason``.
 """
 
@@ -112,12 +112,14 @@ class Objective:
         registry: Registry,
         prune: bool,
         space_json: Mapping[str, str],
+        sampler_seed: int | None = None,
     ):
         self.spec, self.hparams, self.space = spec, dict(hparams), dict(space)
         self.splits, self.classes = list(splits), list(classes)
         self.objectives, self.seed, self.device = list(objectives), seed, device
         self.registry, self.prune = registry, prune
         self.space_json = dict(space_json)
+        self.sampler_seed = sampler_seed
         self.stride = epoch_stride(space, hparams)
         self.metric_names = [o for o in objectives if o not in COSTS]
 
@@ -151,6 +153,8 @@ class Objective:
 
         hparams = self.configuration(trial)
         trial.set_user_attr("hyperparameters", _jsonable(hparams))
+        if self.sampler_seed is not None:  # which process drew it (distinct per resume)
+            trial.set_user_attr("sampler_seed", self.sampler_seed)
         per_split: list[dict[str, Any]] = []
         try:
             for k, split in enumerate(self.splits):

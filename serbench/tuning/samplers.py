@@ -6,9 +6,12 @@ Samplers: ``tpe`` (default; multivariate, constant liar so parallel workers spre
 Pruners: ``median`` (default), ``hyperband`` and ``none``; multi-objective studies are
 never pruned (Optuna cannot compare vectors step by step).
 
-Seeds: the sampler is seeded from ``--seed`` so a single worker is reproducible. Workers
-sharing a study through ``--storage`` mix their process id into the seed, otherwise
-every worker would draw the same random start-up points.
+Seeds (:func:`sampler_seed`): each process that opens a study seeds its sampler from
+``--seed``, the study's name and the number of trials the study already holds when the
+process joins it. A resumed study therefore draws new points instead of replaying the
+first process's random start-up points, while the same command on a fresh study is
+reproducible. Workers sharing a study through ``--storage`` also mix in their host and
+process id, since two of them may join at the same trial count.
 """
 
 from __future__ import annotations
@@ -26,11 +29,23 @@ SAMPLERS = ("tpe", "random", "cmaes", "grid")
 PRUNERS = ("median", "hyperband", "none")
 
 
-def sampler_seed(seed: int, shared: bool) -> int:
-    """``seed`` on a private study; mixed with host and pid for shared storages."""
-    if not shared:
-        return seed
-    return zlib.crc32(f"{seed}-{os.uname().nodename}-{os.getpid()}".encode()) & 0x7FFFFFFF
+def sampler_seed(seed: int, study: str, joined_at: int, shared: bool) -> int:
+    """The sampler seed of one process joining ``study``.
+
+    Args:
+        seed: the run's ``--seed``.
+        study: the study name.
+        joined_at: trials (of any state) in the study when this process opened it: 0 for
+            a fresh study, more on every resume, so no two resumes share a seed.
+        shared: the study lives in a ``--storage`` other workers may use at the same
+            time; host and process id are mixed in.
+    Returns:
+        a seed in ``[0, 2**31)``.
+    """
+    key = f"{seed}-{study}-{joined_at}"
+    if shared:
+        key += f"-{os.uname().nodename}-{os.getpid()}"
+    return zlib.crc32(key.encode()) & 0x7FFFFFFF
 
 
 def make_sampler(name: str, *, seed: int, n_objectives: int,

@@ -146,8 +146,14 @@ def effective_space(spec: Any, config: TuneConfig, sampler: str):
         return spaces.grid_as_space(grid), f"grid {grid_name}", grid, "grid"
     space, origin = spaces.model_space(spec)
     if config.space_overrides:
+        from serbench.hyperparameters import space_problems
+
         space = spaces.apply_overrides(space, config.space_overrides,
                                        known_hyperparameters(spec), spec.name)
+        bad = space_problems(spec, config.space_overrides)
+        if bad:
+            raise ConfigError("--space: " + "\n  ".join(bad) + "\nNarrow the range to "
+                              "values the model accepts.")
         origin += " + overrides"
     return space, origin, None, sampler
 
@@ -197,31 +203,36 @@ def study_attrs(prep: Prepared) -> dict[str, Any]:
     }
 
 
-def open_study(prep: Prepared) -> optuna.Study:
-    """Create or load the study (shared by name) and check it matches ``prep``."""
+def open_study(prep: Prepared) -> tuple[optuna.Study, int]:
+    """Create or load the study (shared by name), check it matches ``prep``; returns it
+    with this process's sampler seed (:func:`serbench.tuning.samplers.sampler_seed`)."""
     cfg = prep.config
     storage = open_storage(prep.url, heartbeat=cfg.heartbeat)
     multi = len(prep.directions) > 1
     prune = cfg.pruner != "none" and not multi and prep.directions[0] == "maximize"
     stride = epoch_stride(prep.space, prep.resolved.hparams)
-    sampler = make_sampler(prep.sampler, n_objectives=len(prep.directions), grid=prep.grid,
-                           seed=sampler_seed(cfg.run.seed, shared=cfg.storage is not None))
     pruner = make_pruner(cfg.pruner if prune else "none", max_steps=stride * cfg.inner_folds)
     try:
         existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage)}
     except Exception as exc:  # noqa: BLE001 - driver errors surface here on some backends
         raise ConfigError(f"--storage {redact(prep.url)}: cannot read studies ({exc})") from None
+    joined_at = 0
     if prep.study_name in existing:
         stored = [d.name.lower() for d in existing[prep.study_name].directions]
         if stored != prep.directions:
             raise ConfigError(
                 f"study {prep.study_name!r} optimises {stored}, not {prep.directions}; "
                 "use the study's objectives/directions or a new --study name")
+        joined_at = existing[prep.study_name].n_trials
+    # a resume (more trials held) draws new points rather than replaying the first ones
+    seed = sampler_seed(cfg.run.seed, prep.study_name, joined_at, shared=cfg.storage is not None)
+    sampler = make_sampler(prep.sampler, n_objectives=len(prep.directions), grid=prep.grid,
+                           seed=seed)
     study = optuna.create_study(storage=storage, sampler=sampler, pruner=pruner,
                                 study_name=prep.study_name, directions=prep.directions,
                                 load_if_exists=True)
     check_study_attrs(study, study_attrs(prep), prep.url)
-    return study
+    return study, seed
 
 
 def enqueue_defaults(study: optuna.Study, prep: Prepared) -> dict[str, Any] | None:
@@ -283,7 +294,7 @@ def tune(config: TuneConfig, *, registry: Registry | None = None, console: Any =
     registry = registry or get_registry()
     prep = prepare(config, registry)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own progress and summary
-    study = open_study(prep)
+    study, seed = open_study(prep)
     features, splits = load_trial_data(prep, registry, features=features, progress=progress)
     if console is not None:
         for split in splits:
@@ -303,7 +314,7 @@ def tune(config: TuneConfig, *, registry: Registry | None = None, console: Any =
         splits=splits, classes=prep.resolved.classes, objectives=prep.objectives,
         seed=config.run.seed, device=prep.resolved.device, registry=registry,
         prune=config.pruner != "none" and not multi and prep.directions[0] == "maximize",
-        space_json=prep.space_json,
+        space_json=prep.space_json, sampler_seed=seed,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

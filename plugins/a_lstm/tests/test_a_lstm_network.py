@@ -1,4 +1,4 @@
-"""Fig. 1's network: heads per task, pooling weights (eqs. 1-2), dropout placement."""
+"""Fig. 1's network: heads per task, pooling weights (eqs. 1-2), dropout in train mode only."""
 
 from __future__ import annotations
 
@@ -41,16 +41,23 @@ def test_pooling_weights_are_eq2() -> None:
     torch.testing.assert_close(weights[1, :4], torch.softmax(energy, 0))
 
 
-def test_no_dropout_after_pooling() -> None:
-    """Train-mode randomness comes only from the dropout layers before the pooling and in
-    the branches: with those off, train and eval outputs agree."""
+def test_dropout_acts_in_train_mode_only() -> None:
+    """Eval is deterministic and equals the same weights built without dropout; train mode
+    with dropout 0.5 draws a new mask on each call. Where each dropout sits is checked
+    against the equations in test_a_lstm_equations.py."""
     torch.manual_seed(0)
     model = build(InputSpec(feature_dim=3, num_classes=4), {**SMALL, "dropout": 0.5})
-    for module in model.modules():
-        if isinstance(module, torch.nn.Dropout):
-            module.p = 0.0
+    plain = build(InputSpec(feature_dim=3, num_classes=4), {**SMALL, "dropout": 0.0}).eval()
+    plain.load_state_dict(model.state_dict())
     batch = _batch()
-    torch.testing.assert_close(model.train()(batch)["emotion"], model.eval()(batch)["emotion"])
-    dropouts = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Dropout)]
-    assert not any(n.startswith("pooling") for n in dropouts)
-    assert {"trunk_fc.2", "blstm_dropout", "branches.emotion.2"} <= set(dropouts)
+    with torch.no_grad():
+        model.eval()
+        first, second = model(batch)["emotion"], model(batch)["emotion"]
+        assert torch.equal(first, second)
+        torch.testing.assert_close(first, plain(batch)["emotion"])
+        model.train()
+        train_a, train_b = model(batch)["emotion"], model(batch)["emotion"]
+    assert not torch.allclose(train_a, first)
+    assert not torch.allclose(train_a, train_b)
+    dropouts = {n: m.p for n, m in model.named_modules() if isinstance(m, torch.nn.Dropout)}
+    assert dropouts == {"trunk_fc.2": 0.5, "blstm_dropout": 0.5, "branches.emotion.2": 0.5}

@@ -69,7 +69,10 @@ def test_paper_protocol_runs_and_fuses(env: Path) -> None:
     assert rnn["protocol"]["name"] == "speaker-holdout"  # the paper's, from `preferred`
     assert rnn["model"]["variant"] == "a_lstm"
     assert len(rnn["folds"][0]["test_speakers"]) == 2
-    assert rnn["training"]["config"]["task_weights"] == {} and rnn["folds"][0]["curve"]
+    # the loss weights it trained with (section 5), not only the overrides
+    assert rnn["training"]["config"]["task_weights"] == {"emotion": 1.0, "speaker": 0.3,
+                                                         "gender": 0.6}
+    assert rnn["folds"][0]["curve"]
     assert records["alstm_dnn"]["training"]["config"]["optimizer"] == "sgd"
     runs = env / "runs"
     fused = fuse_runs(RunFolder(runs / rnn["run_id"]),

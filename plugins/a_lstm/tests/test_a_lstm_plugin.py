@@ -31,17 +31,16 @@ def test_both_models_registered_with_valid_metadata(registry: Registry) -> None:
 
 
 def test_table_rows_map_to_runnable_configurations(registry: Registry) -> None:
-    from serbench.run.reproduce import plan_runs
+    from serbench.reproduce.plan import plan_runs
 
     spec = registry.model("a_lstm")
-    plans = plan_runs(spec, registry)
+    plan = plan_runs(spec, registry)
+    plans = plan.runs
     labels = [p.label for p in plans]
     assert labels == ["lstm", "mean_lstm", "a_lstm", "alstm_dnn"]
     answered = {r.variant for p in plans for r in p.paper}
     assert answered == {"lstm", "mean_lstm", "a_lstm", "alstm_dnn"}
-    from serbench.run.reproduce import plan_fusions
-
-    fusions = plan_fusions(spec, plans)  # Table 2's RNN+DNN row: serbench fuse
+    fusions = plan.fusions  # Table 2's RNN+DNN row: serbench fuse
     assert [(f.model, f.label) for f in fusions] == [("fusion", "a_lstm+alstm_dnn")]
     assert fusions[0].paper[0].metrics["macro_f1"] == 58.2
 

@@ -9,8 +9,12 @@ Following IAAN's published code:
   dropout on its inputs and outputs (TensorFlow's ``DropoutWrapper``, keep 0.9);
 * the speaker's own previous turn ``U_p`` and the interlocutor's previous turn ``U_r``
   are each encoded by a unidirectional GRU with additive self-attention into ``h_p``,
-  ``h_r``; a turn that does not exist is an explicit zero vector (its ``present`` flag
-  is False), never the encoding of padding;
+  ``h_r``; a turn that does not exist (its ``present`` flag is False) is, by default
+  (``absent_context="zero"``), an explicit zero vector. Neither paper says what a
+  missing turn is; the published code runs its GRU over an unmasked zero "pad" frame,
+  which ``absent_context="pad_frame"`` reproduces (the encoding of one zero frame, so
+  a missing turn looks like a turn at the features' mean after z-normalisation).
+  serbench's default keeps "no turn" distinct from any recorded turn;
 * interaction-aware attention pools the current frames:
   ``alpha_t = softmax(u^T tanh(W_c h_t + W_p h_p + W_r h_r + b))``, padding masked;
 * ``[attended, h_p, h_r]`` -> FC 64 -> dropout + LayerNorm -> ReLU -> classifier.
@@ -35,6 +39,9 @@ from serbench_ar_gru.attention import AdditiveSelfAttention, InteractionAwareAtt
 from serbench_ar_gru.gru import GRU
 
 CONTEXT_TURNS = ("prev_self", "prev_other")
+#: What a missing previous turn becomes: an explicit zero vector, or (the published
+#: code) the GRU's encoding of one zero frame.
+ABSENT_CONTEXT = ("zero", "pad_frame")
 
 
 class ContextEncoder(nn.Module):
@@ -44,13 +51,21 @@ class ContextEncoder(nn.Module):
         input_size: D, frame size.
         hidden_size: H, GRU units.
         attention_size: size of the self-attention projection.
+        absent: ``"zero"`` (a missing turn is a zero vector) or ``"pad_frame"`` (the
+            encoding of the one zero frame the batch holds for it, as the published code).
         gru_kwargs: forwarded to :class:`~serbench_ar_gru.gru.GRU` (activation, ...).
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, attention_size: int, **gru_kwargs: Any
+        self, input_size: int, hidden_size: int, attention_size: int, *,
+        absent: str = "zero", **gru_kwargs: Any
     ):
         super().__init__()
+        if absent not in ABSENT_CONTEXT:
+            raise ConfigError(
+                f"ar_gru absent_context={absent!r}: choose one of {', '.join(ABSENT_CONTEXT)}"
+            )
+        self.absent = absent
         self.gru = GRU(input_size, hidden_size, bidirectional=False, **gru_kwargs)
         self.attention = AdditiveSelfAttention(hidden_size, attention_size)
 
@@ -64,12 +79,15 @@ class ContextEncoder(nn.Module):
             lengths: (B,) long, >= 1.
             present: (B,) bool, False where the turn does not exist.
         Returns:
-            h: (B, H), zero where the turn is absent.
-            weights: (B, Ts) self-attention weights, zero where absent or padded.
+            h: (B, H), zero where the turn is absent (``absent="zero"``).
+            weights: (B, Ts) self-attention weights, zero where padded (and where absent,
+            with ``absent="zero"``).
         """
         outputs, _ = self.gru(x, lengths)
         mask = lengths_to_mask(lengths.to(x.device), x.shape[1])
         pooled, weights = self.attention(outputs, mask)
+        if self.absent == "pad_frame":
+            return pooled, weights
         keep = present.to(device=x.device, dtype=pooled.dtype).unsqueeze(-1)
         return pooled * keep, weights * keep
 
@@ -90,6 +108,8 @@ class IAAN(nn.Module):
             ``alpha_floor`` of AReLU, eq. 1).
         activation_params: extra keyword arguments for the activation.
         gru_implementation: ``auto``, ``reference`` or a registered fast recurrence.
+        absent_context: ``"zero"`` or ``"pad_frame"``, what a missing previous turn
+            becomes (see :class:`ContextEncoder`).
     """
 
     def __init__(
@@ -106,6 +126,7 @@ class IAAN(nn.Module):
         activation_hparams: Mapping[str, Any] | None = None,
         activation_params: Mapping[str, Any] | None = None,
         gru_implementation: str = "auto",
+        absent_context: str = "zero",
     ):
         super().__init__()
         gru_kwargs: dict[str, Any] = {
@@ -117,8 +138,10 @@ class IAAN(nn.Module):
         self.input_dropout = nn.Dropout(dropout)
         self.current = GRU(input_size, hidden_size, bidirectional=bidirectional, **gru_kwargs)
         self.output_dropout = nn.Dropout(dropout)
-        self.prev_self = ContextEncoder(input_size, hidden_size, attention_size, **gru_kwargs)
-        self.prev_other = ContextEncoder(input_size, hidden_size, attention_size, **gru_kwargs)
+        self.prev_self = ContextEncoder(input_size, hidden_size, attention_size,
+                                        absent=absent_context, **gru_kwargs)
+        self.prev_other = ContextEncoder(input_size, hidden_size, attention_size,
+                                         absent=absent_context, **gru_kwargs)
         current_dim = hidden_size * (2 if bidirectional else 1)
         self.attention = InteractionAwareAttention(current_dim, hidden_size, attention_size)
         self.fc = nn.Linear(current_dim + 2 * hidden_size, fc_size)
@@ -180,7 +203,8 @@ def build(spec: InputSpec, hparams: Mapping[str, Any]) -> IAAN:
         hparams: the ``ar_gru`` defaults merged with a variant and overrides; reads
             ``hidden_size``, ``attention_size``, ``fc_size``, ``dropout``,
             ``bidirectional``, ``activation`` (+ ``alpha``, ``beta``, ``alpha_floor``,
-            ``activation_params``) and ``gru_implementation``; training keys are ignored.
+            ``activation_params``), ``gru_implementation`` and ``absent_context``;
+            training keys are ignored.
     """
     if spec.level != "frames":
         raise ConfigError(
@@ -205,4 +229,5 @@ def build(spec: InputSpec, hparams: Mapping[str, Any]) -> IAAN:
         activation_hparams=hparams,
         activation_params=dict(hparams.get("activation_params") or {}),
         gru_implementation=str(hparams.get("gru_implementation", "auto")),
+        absent_context=str(hparams.get("absent_context", "zero")),
     )

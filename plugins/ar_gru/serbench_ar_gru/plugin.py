@@ -38,7 +38,11 @@ DEFAULTS: dict[str, object] = {
     "gru_implementation": "auto",
     # context (serbench.data.context): True runs a corpus without dialogues, all turns absent
     "allow_empty_context": False,
-    # training (serbench.training.config.TrainingConfig)
+    # a missing previous turn: "zero" vector (serbench) or "pad_frame", the GRU's encoding
+    # of a zero frame (IAAN's published code); neither paper says (README)
+    "absent_context": "zero",
+    # training (serbench.training.config.TrainingConfig); max_epochs, patience and
+    # grad_clip are in neither the paper nor IAAN's code: serbench's (README)
     "lr": 1e-4,
     "optimizer": "adam",
     "batch_size": 16,
@@ -64,11 +68,21 @@ def _row(variant: str, ua: float, wa: float, label: str) -> PaperResult:
     return PaperResult(variant=variant, corpus="iemocap", metrics={"ua": ua, "wa": wa}, label=label)
 
 
+#: Zhou et al. (AAAI 2018) describe MDNN only as feature groups -> local classifiers whose
+#: high-level features feed a global classifier, trained by one objective; neither paper
+#: gives the groups, the layer sizes or the objective's weights, so it is not run.
+MDNN_NOTE = (
+    "not implemented: the AR-GRU paper (one line) and Zhou et al.'s abstract give no "
+    "feature groups, layer sizes or loss weights; anything serbench built would not be MDNN"
+)
+
 #: Table 1 (IEMOCAP, 4 classes, 5-fold leave-one-session-out), in percent. The BiLSTM+ATT
 #: row is serbench's core ``bilstm_att`` model (variant names a model, not a variant of
-#: ar_gru); MDNN (Zhou et al. 2018) has no serbench implementation and is not listed.
+#: ar_gru); MDNN (Zhou et al. 2018) is shown, not run (MDNN_NOTE).
 PAPER_RESULTS: tuple[PaperResult, ...] = (
     _row("bilstm_att", 58.8, 63.5, "BiLSTM+ATT (Mirsamadi 2017)"),
+    PaperResult(variant="mdnn", corpus="iemocap", metrics={"ua": 62.7, "wa": 61.8},
+                label="MDNN (Zhou 2018)", note=MDNN_NOTE),
     _row("iaan", 66.3, 64.7, "IAAN (Yeh 2019)"),
     _row("r_gru", 67.7, 65.8, "R-GRU"),
     _row("ar_gru_i", 35.7, 38.7, "AR-GRU (I)"),

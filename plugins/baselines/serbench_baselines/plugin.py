@@ -1,4 +1,5 @@
-"""Registers ``xia_dnn``, ``poria_cnn`` and ``poria_lstm`` (entry point ``serbench: baselines``).
+"""Registers ``xia_dnn``, ``poria_cnn``, ``poria_lstm`` (entry point ``serbench: baselines``)
+and their acoustic + lexical versions ``<name>_al`` with ``bilstm_att_al`` (RLC Table 1).
 
 The comparison systems of Table 1 of both RLC (Li et al., IJCAI 2019) and DRN (Li et al.,
 ICASSP 2019); the fourth, Mirsamadi et al. (2017), is serbench's core ``bilstm_att``.
@@ -9,9 +10,11 @@ parameter count, as both papers did (9.3M-9.5M in DRN's Table 1).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from serbench import hookimpl
 from serbench.components import ModelSpec
+from serbench.models.plugin import BILSTM_ATT
 
 XIA = (
     'R. Xia and Y. Liu, "A multi-task learning framework for emotion recognition using 2D '
@@ -78,8 +81,31 @@ PORIA_LSTM = ModelSpec(
 )
 
 
+#: The transcript branch and classifier of ``rlc_al`` (serbench_baselines.lexical).
+LEXICAL_DEFAULTS: dict[str, object] = {
+    "acoustic_dim": 256, "embedding_dim": 300, "lexical_hidden": 256, "dense_units": 256,
+    "dense_layers": 3,
+}
+
+
+def _with_lexical(spec: ModelSpec) -> ModelSpec:
+    """RLC Table 1's A+L row of a comparison system: serbench's construction
+    (:mod:`serbench_baselines.lexical`), same variants and training as its A row."""
+    name = f"{spec.name}_al"
+    return replace(
+        spec, name=name, builder=f"serbench_baselines.lexical:build_{name}",
+        inputs=("tokens",), defaults={**spec.defaults, **LEXICAL_DEFAULTS},
+        description=f"{spec.name} + RLC's transcript branch (acoustic + lexical input; "
+                    "serbench's construction)",
+    )
+
+
+#: RLC Table 1's A+L comparison systems (read transcripts: corpora with a transcript column)
+LEXICAL_SYSTEMS = tuple(_with_lexical(s) for s in (XIA_DNN, PORIA_CNN, PORIA_LSTM, BILSTM_ATT))
+
+
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
     """Register the comparison systems (see serbench.hookspecs.register_models)."""
-    for spec in (XIA_DNN, PORIA_CNN, PORIA_LSTM):
+    for spec in (XIA_DNN, PORIA_CNN, PORIA_LSTM, *LEXICAL_SYSTEMS):
         register(spec)

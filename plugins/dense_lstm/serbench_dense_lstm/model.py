@@ -11,9 +11,13 @@ The four variants of Tables 2-3 differ only in ``d_i`` (eq. 7):
   output as the query.
 - ``feature`` (eq. 6): ``W_{f,i} = softmax(V_i tanh(W_i h_i))`` is a (T x d_i) weight
   for every element of ``h_i`` and ``d_i = sum_t W_{f,i} o h_i``. The paper does not say
-  over which axis the softmax runs; ``feature_softmax="feature"`` (default, the section
-  title's reading: each frame's weights are a distribution over its d_i features) or
-  ``"time"`` (each feature's weights are a distribution over the frames).
+  over which axis the softmax runs; it says eq. 6 "references" Lin et al. (2017, "A
+  structured self-attentive sentence embedding"), whose ``A = softmax(W_s2 tanh(W_s1
+  H^T))`` normalises over the sequence. ``feature_softmax="time"`` (default, Lin et al.'s
+  axis: each feature's weights are a distribution over the valid frames, so ``d_i`` is a
+  feature-wise weighted mean whose scale does not grow with the length) or ``"feature"``
+  (each frame's weights are a distribution over its d_i features; the sum over frames
+  then grows with the utterance's length).
 
 The concatenation ``D = [d_1, ..., d_N]`` goes through one fully connected layer
 (``dense_units``, 128 in Table 1) and a softmax layer to the C classes.
@@ -69,11 +73,12 @@ class FeatureAttention(nn.Module):
         d_i: width of layer i's output.
         d_a: width of the hidden scoring layer (rows of ``W_i``; the paper gives none,
             default ``d_i``).
-        softmax_over: ``"feature"`` (each frame's weights sum to 1 over its d_i
-            features) or ``"time"`` (each feature's weights sum to 1 over the frames).
+        softmax_over: ``"time"`` (each feature's weights sum to 1 over the valid frames,
+            Lin et al.'s axis) or ``"feature"`` (each frame's weights sum to 1 over its
+            d_i features).
     """
 
-    def __init__(self, d_i: int, d_a: int, softmax_over: str = "feature"):
+    def __init__(self, d_i: int, d_a: int, softmax_over: str = "time"):
         super().__init__()
         if softmax_over not in FEATURE_SOFTMAX:
             raise ConfigError(
@@ -108,7 +113,7 @@ class DenseLSTM(nn.Module):
         mode: ``lstm``, ``general``, ``time`` or ``feature`` (eq. 7).
         dense_units: hidden units of the dense layer (Table 1 "Dense layers", 128).
         dropout: dropout on every LSTM output and on the dense layer (the paper: none).
-        feature_softmax: softmax axis of eq. 6 (``feature`` or ``time``), ``feature`` mode.
+        feature_softmax: softmax axis of eq. 6 (``time`` or ``feature``), ``feature`` mode.
         attention_size: d_a of eq. 6 (None: d_i).
         forget_bias: initial bias of every LSTM's forget gate (1.0, the default of
             TensorFlow's and Keras's LSTM cells, which helps the last step remember the
@@ -124,7 +129,7 @@ class DenseLSTM(nn.Module):
         mode: str,
         dense_units: int = 128,
         dropout: float = 0.0,
-        feature_softmax: str = "feature",
+        feature_softmax: str = "time",
         attention_size: int | None = None,
         forget_bias: float = 1.0,
     ):
@@ -241,7 +246,7 @@ def build(spec: InputSpec, hparams: Mapping[str, Any]) -> DenseLSTM:
         mode=str(hparams.get("mode", "feature")),
         dense_units=int(hparams.get("dense_units", 128)),
         dropout=float(hparams.get("dropout", 0.0)),
-        feature_softmax=str(hparams.get("feature_softmax", "feature")),
+        feature_softmax=str(hparams.get("feature_softmax", "time")),
         attention_size=None if attention_size is None else int(attention_size),
         forget_bias=float(hparams.get("forget_bias", 1.0)),
     )

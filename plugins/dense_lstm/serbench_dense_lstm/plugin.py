@@ -52,7 +52,8 @@ DEFAULTS: dict[str, object] = {
     # architecture (serbench_dense_lstm.model:build)
     "mode": "feature",
     "dropout": 0.0,
-    "feature_softmax": "feature",
+    # eq. 6's softmax axis: "time" as Lin et al. (2017), whom eq. 6 references (README)
+    "feature_softmax": "time",
     "attention_size": None,
     "forget_bias": 1.0,  # TensorFlow / Keras LSTM default (the paper's framework is not named)
     # training (serbench.training.config.TrainingConfig)
@@ -108,7 +109,7 @@ PREFERRED: dict[str, object] = {
 
 MODEL = ModelSpec(
     name="dense_lstm",
-    version=1,
+    version=2,
     description="Attention-based dense LSTM: LSTM layers with attention-weighted skip "
     "connections (lstm/general/time/feature)",
     citation=CITATION,
@@ -120,7 +121,7 @@ MODEL = ModelSpec(
     variants=VARIANTS,
     default_variant="feature",
     search_space="serbench_dense_lstm.search:search_space",
-    grids={"mode_softmax": {"mode": ("time", "feature"), "feature_softmax": ("feature", "time")}},
+    grids={"mode_softmax": {"mode": ("time", "feature"), "feature_softmax": ("time", "feature")}},
     preferred=PREFERRED,
     paper_results=PAPER_RESULTS,
 )

@@ -8,7 +8,7 @@ TINY = {"cells": [6, 5], "dense_units": 8, "dropout": 0.1}
 
 
 class TestFeature(ModelConformance):
-    """The default variant: feature attention (eq. 6), softmax over features."""
+    """The default variant: feature attention (eq. 6), softmax over time."""
 
     model_name = "dense_lstm"
     hparams = TINY
@@ -16,8 +16,8 @@ class TestFeature(ModelConformance):
     num_classes = 4
 
 
-class TestFeatureSoftmaxOverTime(TestFeature):
-    hparams = {**TINY, "feature_softmax": "time"}
+class TestFeatureSoftmaxOverFeatures(TestFeature):
+    hparams = {**TINY, "feature_softmax": "feature"}
 
 
 class TestTime(TestFeature):

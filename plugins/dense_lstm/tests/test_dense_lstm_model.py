@@ -106,3 +106,41 @@ def test_forget_gate_bias_starts_at_forget_bias() -> None:
         total = lstm.bias_ih_l0 + lstm.bias_hh_l0  # what the gate adds
         assert torch.all(total[h : 2 * h] == 1.0)
         assert not torch.all(total[:h] == 1.0)  # the other gates keep torch's init
+
+
+def test_default_feature_attention_softmaxes_over_time_as_lin_et_al() -> None:
+    """Eq. 6 with the plugin's defaults, by hand: for every feature j of layer i,
+    ``w_tj = exp(s_tj) / sum_{valid t'} exp(s_t'j)`` (Lin et al.'s axis), and
+    ``d_ij = sum_t w_tj h_tj``. Softmax over features instead gives other weights and a
+    ``d_i`` that grows with the length (checked: the same frames repeated twice)."""
+    from serbench.lazy import resolve
+
+    from serbench_dense_lstm import plugin
+
+    torch.manual_seed(0)
+    hp = {**plugin.DEFAULTS, **plugin.VARIANTS[plugin.MODEL.default_variant], "cells": [3]}
+    model = resolve(plugin.MODEL.builder)(InputSpec(feature_dim=4, num_classes=3), hp).eval()
+    att = model.attention[0]
+    h = torch.randn(1, 4, 3)
+    mask = torch.tensor([[True, True, True, False]])
+    with torch.no_grad():
+        out, w = att(h, mask)
+    W, V = att.W_i.weight.tolist(), att.V_i.weight.tolist()  # (d_a, d_i), (d_i, d_a)
+    hv = h[0].tolist()
+    import math
+
+    def score(t: int, j: int) -> float:
+        hidden = [math.tanh(sum(W[a][k] * hv[t][k] for k in range(3))) for a in range(len(W))]
+        return sum(V[j][a] * hidden[a] for a in range(len(hidden)))
+
+    for j in range(3):
+        exps = [math.exp(score(t, j)) for t in range(3)]  # the 3 valid frames
+        for t in range(3):
+            assert abs(float(w[0, t, j]) - exps[t] / sum(exps)) < 1e-5
+        expected = sum(exps[t] / sum(exps) * hv[t][j] for t in range(3))
+        assert abs(float(out[0, j]) - expected) < 1e-5
+    assert torch.all(w[0, 3] == 0)
+    # a weighted mean: the utterance said twice gives the same summary
+    with torch.no_grad():
+        twice, _ = att(torch.cat([h[:, :3], h[:, :3]], dim=1), torch.ones(1, 6, dtype=torch.bool))
+    torch.testing.assert_close(twice, out, rtol=1e-5, atol=1e-6)

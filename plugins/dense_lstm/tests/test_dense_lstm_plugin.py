@@ -33,7 +33,7 @@ def test_variants_cover_both_table1_columns() -> None:
 
 
 def test_every_paper_row_names_a_variant_and_known_metrics() -> None:
-    from serbench.run.reproduce import ALIASES
+    from serbench.reproduce.table import ALIASES
 
     spec = _spec()
     assert len(spec.paper_results) == 8

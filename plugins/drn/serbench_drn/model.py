@@ -3,9 +3,10 @@
 ::
 
     frames (B, T, 17) ──> five groups of temporal convolutions (Sec. 2.1, Fig. 2): groups
-                          1-3 stride by 2; groups 4 and 5 do not stride and are 2- and
-                          4-dilated (eq. 2); multi-head self-attention (r = 4 heads, eqs.
-                          3-4, Fig. 2c) in the residual blocks
+                          2-3 stride by 2 (10 ms frames -> 40 ms steps); groups 4 and 5
+                          do not stride and are 2- and 4-dilated (eq. 2); multi-head
+                          self-attention (r = 4 heads, eqs. 3-4, Fig. 2c) in the residual
+                          blocks of every group that has them (2-5)
                       ──> LSTM (eqs. 5-9), last output h_N (B, 256)       (Sec. 2.3)
                       ──> stacked dense layers ──> logits (B, C)
 
@@ -70,8 +71,9 @@ class DRN(nn.Module):
 def build(spec: InputSpec, hparams: Mapping[str, Any]) -> DRN:
     """Build DRN (or an ablation) for frame-level input.
 
-    ``params`` (e.g. ``"9.9M"``) balances the model to a parameter count by searching
-    ``hidden_size`` (the LSTM width).
+    ``params`` (e.g. ``"9.9M"``, which every Table 2 variant sets) balances the model to a
+    parameter count by searching ``hidden_size`` (the LSTM width); None keeps
+    ``hidden_size``.
     """
     if spec.level != "frames":
         raise ConfigError("drn reads frames (T x D); choose a frame-level feature such as lld17_drn")

@@ -20,18 +20,22 @@ CITATION = (
 
 #: The paper preset. Filter counts are not in the paper's text (Fig. 2 only): they are
 #: those of the same group's RLC code (thuhcsi/IJCAI2019-DRL4SER; 32 k10, 64 k5, 128 k5,
-#: 256 k3, 512 k3, two residual units per group, self-attention in groups 3-5). Groups 4
-#: and 5 do not stride and are 2- and 4-dilated (Sec. 2.1). One 256-unit LSTM, a
-#: three-layer 256-unit dense classifier (as RLC's; the paper says "stacked dense
-#: layers"), Adam at 1e-4 (Sec. 3.1). Batch size and epochs are not in the paper.
+#: 256 k3, 512 k3, two residual units per group). Groups 4 and 5 do not stride and are 2-
+#: and 4-dilated (Sec. 2.1). Striding: the text's granularities (10 ms frames -> 40 ms
+#: steps for DRN, 160 ms for the plain CNN) need four strided groups in the CNN and two in
+#: DRN, so group 1 (the single input convolution) does not stride; the text's "first layer
+#: of each group" would give five. Self-attention "at each group level" (Sec. 2.2): in
+#: every group with residual blocks, 2-5. One LSTM, a three-layer 256-unit dense classifier
+#: (as RLC's; the paper says "stacked dense layers"), Adam at 1e-4 (Sec. 3.1). Batch size
+#: and epochs are not in the paper.
 DEFAULTS: dict[str, object] = {
     # architecture (serbench_drn.model)
     "channels": [32, 64, 128, 256, 512],
     "kernels": [10, 5, 5, 3, 3],
-    "strides": [2, 2, 2, 1, 1],
+    "strides": [1, 2, 2, 1, 1],
     "dilations": [1, 1, 1, 2, 4],
     "units": [0, 2, 2, 2, 2],
-    "attention_groups": [3, 4, 5],
+    "attention_groups": [2, 3, 4, 5],
     "self_attention": True,
     "heads": 4,
     "residual": True,
@@ -42,9 +46,10 @@ DEFAULTS: dict[str, object] = {
     "dense_units": 256,
     "dense_layers": 3,
     "dropout": 0.5,
-    # balance to a parameter count by searching hidden_size (e.g. "9M"); None: the preset
+    # balance to a parameter count by searching hidden_size (e.g. "9M"); every variant
+    # sets the paper's 9.9M (PAPER_PARAMS); None: hidden_size as given
     "params": None,
-    # training (serbench.training.config.TrainingConfig)
+    # training (serbench.training.config.TrainingConfig); grad_clip is serbench's (README)
     "lr": 1e-4,
     "optimizer": "adam",
     "batch_size": 32,
@@ -53,15 +58,22 @@ DEFAULTS: dict[str, object] = {
     "grad_clip": 5.0,
 }
 
-_CNN = {"strides": [2, 2, 2, 2, 2], "dilations": [1, 1, 1, 1, 1]}
+#: DRN's size (Table 1, "The proposed"). The paper balances its comparison systems'
+#: filters/units to it (Sec. 3.2) but gives no count for Table 2's ablations; serbench
+#: balances every ablation to it too, through the LSTM width, so that what a row adds
+#: (residual skips, dilation, attention) is not extra capacity.
+PAPER_PARAMS = "9.9M"
+
+#: The plain CNN's striding: four strided groups, 10 ms -> 160 ms (Sec. 2.1).
+_CNN = {"strides": [1, 2, 2, 2, 2], "dilations": [1, 1, 1, 1, 1]}
 
 #: Table 2's systems, as overrides of DEFAULTS.
 VARIANTS: dict[str, dict[str, object]] = {
-    "baseline": {**_CNN, "residual": False, "self_attention": False},
-    "s1": {**_CNN, "residual": True, "self_attention": False},
-    "s2": {"residual": True, "self_attention": False},
-    "s3": {"residual": True, "self_attention": True, "heads": 1},
-    "s4": {"residual": True, "self_attention": True, "heads": 4},
+    "baseline": {**_CNN, "residual": False, "self_attention": False, "params": PAPER_PARAMS},
+    "s1": {**_CNN, "residual": True, "self_attention": False, "params": PAPER_PARAMS},
+    "s2": {"residual": True, "self_attention": False, "params": PAPER_PARAMS},
+    "s3": {"residual": True, "self_attention": True, "heads": 1, "params": PAPER_PARAMS},
+    "s4": {"residual": True, "self_attention": True, "heads": 4, "params": PAPER_PARAMS},
 }
 
 
@@ -79,7 +91,8 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
     _row("xia_dnn", 60.3, 0.599, "Table 1, Xia 2017, 9.5M (reported 60.1)"),
     _row("poria_cnn", 60.5, 0.602, "Table 1, Poria 2016, 9.3M (reported 61.3)"),
     _row("poria_lstm", 56.8, 0.571, "Table 1, Poria 2017, 9.4M (reported 57.1)"),
-    _row("bilstm_att", 59.7, 0.589, "Table 1, Mirsamadi 2017, 9.6M (reported 58.8)"),
+    _row("bilstm_att", 59.7, 0.589,
+         "Table 1, Mirsamadi 2017, paper 9.6M; serbench's is unbalanced, ~0.15M (reported 58.8)"),
 )
 
 #: The paper protocol: 17 LLDs at 40 ms / 10 ms, IEMOCAP 4-class, 10-fold cross-validation.
@@ -99,7 +112,7 @@ GRIDS: dict[str, dict[str, tuple[object, ...]]] = {"heads": {"heads": (1, 2, 4, 
 
 DRN = ModelSpec(
     name="drn",
-    version=1,
+    version=2,
     description="DRN: dilated residual CNN with multi-head self-attention, LSTM, dense classifier",
     citation=CITATION,
     builder="serbench_drn.model:build",

@@ -6,7 +6,11 @@ from typing import Any
 
 
 def search_space() -> dict[str, Any]:
-    """Learning rate, dropouts, attention heads r, LSTM size."""
+    """Learning rate, dropouts, attention heads r.
+
+    Not the LSTM size: every variant balances ``hidden_size`` to 9.9M parameters
+    (``params``), so a sampled width would be overridden.
+    """
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
     return {
@@ -14,5 +18,4 @@ def search_space() -> dict[str, Any]:
         "conv_dropout": FloatDistribution(0.0, 0.5),
         "dropout": FloatDistribution(0.0, 0.6),
         "heads": CategoricalDistribution([1, 2, 4, 8]),
-        "hidden_size": CategoricalDistribution([128, 256]),
     }

@@ -36,7 +36,10 @@ nearly constant across utterances. The authors' code then:
 - builds the first LSTM as ``BasicLSTMCell`` whose forget gate carries a +1 bias;
 - initialises ``W_e1``, ``W_e2`` and ``W_F`` with Xavier (Glorot) uniform.
 
-It also appends ``r_n`` to the second LSTM's input; the paper does not, nor is it done here.
+The authors' second LSTM (``GCALSTMCell``) receives ``[h_n; r_n]`` as one tensor only to
+carry ``r_n`` into the cell: it splits the last column off, its weights read ``h_n``
+alone, and ``r_n`` gates the cell update exactly as eq. 11 (here ``r_n`` is passed
+separately, the same function). The cell's gates carry no +1 forget bias.
 """
 
 from __future__ import annotations

@@ -19,12 +19,15 @@ Architecture keys (see ``serbench_rlc.plugin.DEFAULTS``):
   ``inputs=("tokens",)``: that is the ``rlc_al`` model);
 - front-end shape: ``channels``, ``kernels``, ``strides``, ``dilations``, ``units``,
   ``heads``, ``conv_dropout``, ``attention_dropout``; sizes ``hidden_size``,
-  ``embedding_dim``, ``lexical_hidden``, ``dense_units``, ``dense_layers``, ``dropout``.
+  ``embedding_dim``, ``lexical_hidden``, ``dense_units``, ``dense_layers``, ``dropout``;
+- ``params``: a parameter count the acoustic system is balanced to by searching
+  ``hidden_size`` (every Table 2 variant sets the paper's count; see :func:`build`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -149,14 +152,20 @@ class RLC(nn.Module):
 def build(spec: InputSpec, hparams: Mapping[str, Any]) -> RLC:
     """Build RLC (or an ablation) for frame-level input; see the module docstring.
 
-    ``params`` (e.g. ``"9.1M"``) balances the model to a parameter count by searching
-    ``hidden_size`` (the LSTM width), as the paper balanced its Table 2 systems.
+    ``params`` (e.g. ``"9.11M"``; every Table 2 variant sets the paper's count) balances
+    the acoustic system (front end, LSTM or GCA-LSTM, classifier over ``F^(I)``) to a
+    parameter count by searching ``hidden_size`` (the LSTM width), as the paper balanced
+    "the units" of its Table 2 systems. The lexical branch (``rlc_al``) is left out of the
+    count: its learnt embedding grows with the training vocabulary, and the paper's
+    Word2Vec vectors are not trained weights.
     """
     if spec.level != "frames":
         raise ConfigError("rlc reads frames (T x D); choose a frame-level feature such as lld17")
     target = hparams.get("params")
     if target not in (None, "", "none"):
-        # Balance to a parameter count (the papers' Tables 1-2): search the LSTM width.
-        width = fit_width(lambda w: RLC(spec, {**hparams, "hidden_size": w}), target)
+        acoustic = replace(spec, vocab_size=None)
+        width = fit_width(
+            lambda w: RLC(acoustic, {**hparams, "hidden_size": w, "lexical": False}), target
+        )
         hparams = {**hparams, "hidden_size": width}
     return RLC(spec, hparams)

@@ -62,9 +62,11 @@ DEFAULTS: dict[str, object] = {
     "dense_units": 256,
     "dense_layers": 3,
     "dropout": 0.5,
-    # balance to a parameter count by searching hidden_size (e.g. "9M"); None: the preset
+    # balance the acoustic system to a parameter count by searching hidden_size (e.g.
+    # "9M"); every variant sets Table 2's count (TABLE2_PARAMS); None: hidden_size as given
     "params": None,
-    # training (serbench.training.config.TrainingConfig); epochs/patience are not in the paper
+    # training (serbench.training.config.TrainingConfig); epochs, patience and grad_clip
+    # are not in the paper: serbench's (README)
     "lr": 1e-3,
     "optimizer": "adam",
     "batch_size": 128,
@@ -73,14 +75,25 @@ DEFAULTS: dict[str, object] = {
     "grad_clip": 5.0,
 }
 
+#: Table 2's parameter counts. "The units employed in comparison systems are balanced to
+#: ensure parameters consistency" (Table 2's caption): each variant's ``params`` balances
+#: its LSTM width ``hidden_size`` to the count (``serbench_rlc.model.build``), so an
+#: attention gain is not a capacity gain. ``--set params=null`` gives the 256-unit preset.
+TABLE2_PARAMS: dict[str, str] = {"baseline": "9.27M", "s1": "9.15M", "s2": "9.07M",
+                                 "s3": "9.11M"}
+
 #: Table 2's systems, as overrides of DEFAULTS.
 VARIANTS: dict[str, dict[str, object]] = {
     # the baseline's LSTM reads 400-800 raw 5 ms frames and, with PyTorch's initialisation,
     # stays at the class prior (issue 8): chrono initialisation for 500 steps
-    "baseline": {"frontend": "none", "recurrent": "lstm", "chrono_tmax": 500},
-    "s1": {"frontend": "resconv", "self_attention": False, "recurrent": "lstm"},
-    "s2": {"frontend": "resconv", "self_attention": True, "recurrent": "lstm"},
-    "s3": {"frontend": "resconv", "self_attention": True, "recurrent": "gca"},
+    "baseline": {"frontend": "none", "recurrent": "lstm", "chrono_tmax": 500,
+                 "params": TABLE2_PARAMS["baseline"]},
+    "s1": {"frontend": "resconv", "self_attention": False, "recurrent": "lstm",
+           "params": TABLE2_PARAMS["s1"]},
+    "s2": {"frontend": "resconv", "self_attention": True, "recurrent": "lstm",
+           "params": TABLE2_PARAMS["s2"]},
+    "s3": {"frontend": "resconv", "self_attention": True, "recurrent": "gca",
+           "params": TABLE2_PARAMS["s3"]},
 }
 
 
@@ -88,27 +101,46 @@ def _row(variant: str, ua: float, f1: float, label: str) -> PaperResult:
     return PaperResult(variant=variant, corpus="iemocap", metrics={"ua": ua, "f1": f1}, label=label)
 
 
+def _rid(variant: str, ua: float, f1: float, label: str) -> PaperResult:
+    """A RID column value (acoustic input; RID is Microsoft-internal)."""
+    return PaperResult(variant=variant, corpus="RID", metrics={"ua": ua, "f1": f1},
+                       label=f"{label}, RID", corpus_public=False)
+
+
 #: IEMOCAP 4-class, acoustic input: Table 2 rows, then Table 1's comparison systems
-#: (serbench models of the ``baselines`` plugin and the core ``bilstm_att``). RID rows
-#: (a Microsoft-internal corpus) are not listed.
+#: (serbench models of the ``baselines`` plugin and the core ``bilstm_att``), then the RID
+#: columns of both tables (a Microsoft-internal corpus: shown as "corpus not public").
 PAPER_RESULTS_A: tuple[PaperResult, ...] = (
     _row("baseline", 56.4, 0.565, "Table 2 baseline, stacked LSTM, 9.27M"),
     _row("s1", 61.8, 0.621, "Table 2 S1, + residual CNN, 9.15M"),
     _row("s2", 66.1, 0.667, "Table 2 S2, + multi-head self-attention, 9.07M"),
-    _row("s3", 69.4, 0.693, "Table 2 S3 = RLC, + GCA-LSTM, 9.11M"),
+    _row("s3", 69.4, 0.693, "Table 2 S3 = Table 1 proposed RLC, + GCA-LSTM, 9.11M"),
     _row("xia_dnn", 60.4, 0.597, "Table 1, Xia and Liu 2017 (reported 60.1)"),
     _row("poria_cnn", 60.7, 0.608, "Table 1, Poria et al. 2016 (reported 61.3)"),
     _row("poria_lstm", 55.8, 0.563, "Table 1, Poria et al. 2017 (reported 57.1)"),
     _row("bilstm_att", 59.6, 0.594, "Table 1, Mirsamadi et al. 2017 (reported 58.8)"),
+    _rid("baseline", 62.1, 0.620, "Table 2 baseline"),
+    _rid("s1", 74.6, 0.744, "Table 2 S1"),
+    _rid("s2", 85.3, 0.849, "Table 2 S2"),
+    _rid("s3", 90.2, 0.901, "Table 2 S3 = Table 1 proposed RLC"),
+    _rid("xia_dnn", 68.7, 0.691, "Table 1, Xia and Liu 2017"),
+    _rid("poria_cnn", 71.2, 0.719, "Table 1, Poria et al. 2016"),
+    _rid("poria_lstm", 62.1, 0.620, "Table 1, Poria et al. 2017"),
+    _rid("bilstm_att", 69.1, 0.687, "Table 1, Mirsamadi et al. 2017"),
 )
 
-#: IEMOCAP 4-class, acoustic + lexical input (Table 2). Table 1's A+L comparison rows are
-#: left out: serbench's comparison systems read acoustic input only.
+#: IEMOCAP 4-class, acoustic + lexical input: Table 2, then Table 1's comparison systems
+#: with the lexical branch (``<system>_al`` of the ``baselines`` plugin: serbench's
+#: construction, the same transcript branch as ``rlc_al``; see its README).
 PAPER_RESULTS_AL: tuple[PaperResult, ...] = (
     _row("baseline", 72.9, 0.731, "Table 2 baseline, A+L"),
     _row("s1", 74.3, 0.745, "Table 2 S1, A+L"),
     _row("s2", 77.1, 0.770, "Table 2 S2, A+L"),
-    _row("s3", 79.2, 0.791, "Table 2 S3 = RLC, A+L"),
+    _row("s3", 79.2, 0.791, "Table 2 S3 = Table 1 proposed RLC, A+L"),
+    _row("xia_dnn_al", 72.8, 0.731, "Table 1, Xia and Liu 2017, A+L"),
+    _row("poria_cnn_al", 69.7, 0.702, "Table 1, Poria et al. 2016, A+L (reported 65.1)"),
+    _row("poria_lstm_al", 73.9, 0.740, "Table 1, Poria et al. 2017, A+L (reported 74.5)"),
+    _row("bilstm_att_al", 74.3, 0.745, "Table 1, Mirsamadi et al. 2017, A+L"),
 )
 
 #: The paper protocol, except the split: the paper splits utterances 8:1:1 at random
@@ -129,7 +161,7 @@ GRIDS: dict[str, dict[str, tuple[object, ...]]] = {
 }
 
 _COMMON = dict(
-    version=3,
+    version=4,
     citation=CITATION,
     builder="serbench_rlc.model:build",
     framework="torch",

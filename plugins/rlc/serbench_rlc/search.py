@@ -6,7 +6,11 @@ from typing import Any
 
 
 def search_space() -> dict[str, Any]:
-    """Learning rate, dropouts, attention heads r, GCA-LSTM iterations I, LSTM size."""
+    """Learning rate, dropouts, attention heads r, GCA-LSTM iterations I.
+
+    Not the LSTM size: every variant balances ``hidden_size`` to Table 2's parameter
+    count (``params``), so a sampled width would be overridden.
+    """
     from optuna.distributions import (
         CategoricalDistribution,
         FloatDistribution,
@@ -19,5 +23,4 @@ def search_space() -> dict[str, Any]:
         "dropout": FloatDistribution(0.0, 0.6),
         "heads": CategoricalDistribution([1, 2, 4, 8]),
         "iterations": IntDistribution(1, 5),
-        "hidden_size": CategoricalDistribution([128, 256]),
     }

@@ -20,7 +20,8 @@ from serbench.testing.corpora import write_tiny_corpus
 from serbench.testing.tables import synthetic_frames
 
 TINY = {"channels": [4, 8, 8, 8, 8], "kernels": [5, 3, 3, 3, 3], "strides": [2, 2, 1, 1, 1],
-        "heads": 2, "hidden_size": 8, "dense_units": 8, "batch_size": 8}
+        "heads": 2, "hidden_size": 8, "dense_units": 8, "batch_size": 8,
+        "params": None}  # tiny widths, not Table 2's balanced counts
 
 
 def _registry() -> Registry:

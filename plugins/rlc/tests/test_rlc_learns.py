@@ -17,7 +17,7 @@ from serbench_rlc import plugin
 
 TINY = {"channels": [8, 16, 16, 16, 16], "kernels": [5, 3, 3, 3, 3], "heads": 2,
         "hidden_size": 16, "dense_units": 16, "conv_dropout": 0.0, "dropout": 0.0,
-        "attention_dropout": 0.0, "embedding_dim": 8, "lexical_hidden": 8}
+        "attention_dropout": 0.0, "embedding_dim": 8, "lexical_hidden": 8, "params": None}
 
 
 def _items(lexical: bool, n: int = 48, seed: int = 0) -> list[dict]:

@@ -44,24 +44,33 @@ def test_search_space_covers_known_keys() -> None:
     assert set(space) <= set(plugin.DEFAULTS)
 
 
-def test_paper_preset_size_is_the_papers() -> None:
-    n = count_parameters(_build("s3"))
-    print(f"rlc paper preset: {n / 1e6:.2f}M parameters (paper, Table 2 S3: 9.11M)")
-    assert abs(n - PAPER_PARAMS["s3"]) / PAPER_PARAMS["s3"] < 0.1
-
-
-def test_s2_preset_size_is_the_papers() -> None:
-    n = count_parameters(_build("s2"))
-    print(f"rlc s2 preset: {n / 1e6:.2f}M parameters (paper: 9.07M)")
-    assert abs(n - PAPER_PARAMS["s2"]) / PAPER_PARAMS["s2"] < 0.1
-
-
-@pytest.mark.parametrize("variant", ["baseline", "s1"])
-def test_balancing_reaches_the_papers_size(variant: str) -> None:
+@pytest.mark.parametrize("variant", sorted(PAPER_PARAMS))
+def test_every_variant_has_the_papers_size_by_default(variant: str) -> None:
+    """Table 2's counts at the paper's input (17 LLDs, 4 classes), within 3%."""
     target = PAPER_PARAMS[variant]
-    n = count_parameters(_build(variant, params=target))
-    print(f"rlc {variant} balanced: {n / 1e6:.2f}M (paper {target / 1e6:.2f}M)")
-    assert abs(n - target) / target < 0.01
+    with torch.device("meta"):
+        n = count_parameters(_build(variant))
+    print(f"rlc {variant}: {n / 1e6:.2f}M (paper {target / 1e6:.2f}M)")
+    assert abs(n - target) / target < 0.03
+
+
+def test_lexical_branch_is_left_out_of_the_balance() -> None:
+    """rlc_al's acoustic system is balanced alone: its count is rlc's plus the branch."""
+    spec = InputSpec(feature_dim=17, num_classes=4, vocab_size=500)
+    hp = {**plugin.RLC_AL.defaults, **plugin.VARIANTS["s3"]}
+    with torch.device("meta"):
+        model = resolve(plugin.RLC_AL.builder)(spec, hp)
+        acoustic = _build("s3")
+    assert model.lexical is not None
+    assert model.gca.hidden_size == acoustic.gca.hidden_size
+    extra = count_parameters(model.lexical) + 256 * model.lexical.out_dim  # classifier input
+    assert count_parameters(model) == count_parameters(acoustic) + extra
+
+
+def test_params_null_keeps_the_preset_width() -> None:
+    with torch.device("meta"):
+        model = _build("s3", params=None)
+    assert model.gca.hidden_size == 256
 
 
 def test_lexical_without_tokens_is_a_clear_error() -> None:
@@ -94,9 +103,11 @@ def test_only_the_baseline_lstm_is_chrono_initialised() -> None:
     """The baseline's LSTM reads raw 5 ms frames (chrono, T_max 500); after the front end
     (S1/S2, about 20 steps) PyTorch's initialisation stays."""
     torch.manual_seed(0)
-    baseline = _build("baseline", hidden_size=32)
+    baseline = _build("baseline", hidden_size=32, params=None)
     assert _chrono(baseline.lstm.lstm)
     spans = 1 / (1 - torch.sigmoid(baseline.lstm.lstm.bias_ih_l0[32:64].detach()))
     assert 2 <= float(spans.min()) and float(spans.max()) <= 500
-    assert not _chrono(_build("s1", hidden_size=32, channels=[8, 8, 8, 8, 8]).lstm.lstm)
-    assert not _chrono(_build("baseline", hidden_size=32, chrono_tmax=None).lstm.lstm)
+    assert not _chrono(_build("s1", hidden_size=32, channels=[8, 8, 8, 8, 8],
+                              params=None).lstm.lstm)
+    assert not _chrono(_build("baseline", hidden_size=32, chrono_tmax=None,
+                              params=None).lstm.lstm)

@@ -26,7 +26,9 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from serbench.nn.fast_rnn import native
+from serbench.nn.fast_rnn.autocast import fp32_under_autocast
 from serbench.nn.fast_rnn.gates import lstm_gate_order
+from serbench.nn.fast_rnn.lstm_steps import ALSTM_CELL, ALSTM_STEP
 
 
 def _combine_plan(steps: int, time_steps: Sequence[int], combine_every: int, combine: bool
@@ -95,11 +97,23 @@ class _ALSTMFunction(torch.autograd.Function):
         o_l, i_l, f_l, g_l = (gates[:, :, k * hid : (k + 1) * hid].unbind(0) for k in range(4))
         mixes: dict[int, tuple[torch.Tensor, ...]] = {}  # t: (w^C, w^h, C'_t, h'_t)
         h_comb, c_comb = h0, c0
+        fused = ALSTM_STEP.wants_compiled(gi.device, gi.dtype) and ALSTM_CELL.wants_compiled(
+            gi.device, gi.dtype)
+        step = ALSTM_STEP.for_device(gi.device, gi.dtype) if fused else None
+        cell = ALSTM_CELL.for_device(gi.device, gi.dtype) if fused else None
         for t in range(steps):
             torch.addmm(gi_l[t], h_comb, w_hh_t, out=gates_l[t])
-            sig_l[t].sigmoid_()
-            tg_l[t].tanh_()
-            c = torch.mul(f_l[t], c_comb, out=cells_l[t]).addcmul_(i_l[t], g_l[t])  # eq. 6
+            if step is not None and t not in plan:  # one fused launch (CUDA, .step_kernels)
+                step(gates_l[t], c_comb, cells_l[t], tanh_l[t], out_l[t])
+                c_comb, h_comb = cells_l[t], out_l[t]
+                continue
+            if cell is not None:
+                cell(gates_l[t], c_comb, cells_l[t])
+                c = cells_l[t]
+            else:
+                sig_l[t].sigmoid_()
+                tg_l[t].tanh_()
+                c = torch.mul(f_l[t], c_comb, out=cells_l[t]).addcmul_(i_l[t], g_l[t])  # eq. 6
             if t in plan:
                 idx, valid = plan[t]
                 c_stack = cells[idx].transpose(0, 1)  # (B, K, H)
@@ -205,6 +219,7 @@ class _ALSTMFunction(torch.autograd.Function):
         return d_gates.view(steps, batch, h4), d_hc, d_cc, d_whh, d_W, None, None, None
 
 
+@fp32_under_autocast
 def alstm_sequence(
     x: torch.Tensor,
     weight_ih: torch.Tensor,

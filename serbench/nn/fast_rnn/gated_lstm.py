@@ -19,7 +19,9 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from serbench.nn.fast_rnn import native
+from serbench.nn.fast_rnn.autocast import fp32_under_autocast
 from serbench.nn.fast_rnn.gates import lstm_gate_order
+from serbench.nn.fast_rnn.lstm_steps import GATED_STEP
 
 #: Steps per block of the backward pass's precomputed coefficients: small enough for the
 #: block's tensors to stay in cache until the loop reads them.
@@ -66,8 +68,14 @@ class _GatedLSTMFunction(torch.autograd.Function):
         hs_l, cs_l = hs.unbind(0), cs.unbind(0)
         sig_l, tg_l = gates[:, :, : 3 * hid].unbind(0), gates[:, :, 3 * hid :].unbind(0)
         o_l, i_l, f_l, g_l = (gates[:, :, k * hid : (k + 1) * hid].unbind(0) for k in range(4))
+        fused = GATED_STEP.wants_compiled(gi.device, gi.dtype)
+        step = GATED_STEP.for_device(gi.device, gi.dtype) if fused else None
         for t in range(steps):
             torch.addmm(gi_l[t], hs_l[t], w_hh_t, out=gates_l[t])
+            if step is not None:  # one fused launch (CUDA, .step_kernels)
+                step(gates_l[t], cs_l[t], hs_l[t], r_l[t], valid[t], tanh_l[t], cs_l[t + 1],
+                     hs_l[t + 1])
+                continue
             sig_l[t].sigmoid_()
             tg_l[t].tanh_()
             # eq. 11: c = (1 - r) * (f * c_prev) + r * (i * g)
@@ -158,6 +166,7 @@ class _GatedLSTMFunction(torch.autograd.Function):
         return d_gates.view(steps, batch, h4), d_r.squeeze(-1).t(), None, dh, dc, d_whh
 
 
+@fp32_under_autocast
 def gated_lstm_sequence(
     x: torch.Tensor,
     r: torch.Tensor,

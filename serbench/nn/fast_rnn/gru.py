@@ -18,11 +18,15 @@ is exact for any element-wise activation, which :func:`supports` checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+
+from serbench.nn.fast_rnn.autocast import fp32_under_autocast
+from serbench.nn.fast_rnn.step_kernels import StepKernel
 
 #: Activations known to be element-wise (their Jacobian is diagonal).
 ELEMENTWISE = frozenset({"tanh", "relu", "arelu", "leaky_relu", "selu", "mish"})
@@ -60,6 +64,60 @@ def _value_fn(activation: nn.Module) -> Any:
         slope = float(activation.clamped_alpha()) / scale
         return lambda a: nn.functional.leaky_relu(a, slope).mul_(scale)
     return activation
+
+
+def _step_tanh(gi_rz: torch.Tensor, gi_n: torch.Tensor, gh_rz: torch.Tensor,
+               gh_n: torch.Tensor, h: torch.Tensor, valid: torch.Tensor, rz_out: torch.Tensor,
+               a_out: torch.Tensor, h_out: torch.Tensor) -> None:
+    """One forward step's element-wise part, tanh candidate; shapes (B, 2H) / (B, H),
+    ``valid`` (B, 1) bool. Writes ``rz_out``, ``a_out`` (pre-activation) and ``h_out``."""
+    hid = h.shape[-1]
+    rz = torch.sigmoid(gi_rz + gh_rz)
+    a = gi_n + rz[:, :hid] * gh_n
+    n = torch.tanh(a)
+    rz_out.copy_(rz)
+    a_out.copy_(a)
+    h_out.copy_(torch.where(valid, torch.lerp(n, h, rz[:, hid:]), h))
+
+
+def _step_piecewise(gi_rz: torch.Tensor, gi_n: torch.Tensor, gh_rz: torch.Tensor,
+                    gh_n: torch.Tensor, h: torch.Tensor, valid: torch.Tensor,
+                    neg: torch.Tensor, pos: torch.Tensor, rz_out: torch.Tensor,
+                    a_out: torch.Tensor, h_out: torch.Tensor) -> None:
+    """:func:`_step_tanh` with ``act(a) = a * (neg if a < 0 else pos)``: ReLU (0, 1) and
+    AReLU (clamped alpha, 1 + sigmoid(beta)), the slopes 0-d tensors so that a training
+    step that changes them needs no recompilation."""
+    hid = h.shape[-1]
+    rz = torch.sigmoid(gi_rz + gh_rz)
+    a = gi_n + rz[:, :hid] * gh_n
+    n = a * torch.where(a < 0, neg, pos)
+    rz_out.copy_(rz)
+    a_out.copy_(a)
+    h_out.copy_(torch.where(valid, torch.lerp(n, h, rz[:, hid:]), h))
+
+
+STEP_TANH = StepKernel("GRU step (tanh)", _step_tanh)
+STEP_PIECEWISE = StepKernel("GRU step (ReLU/AReLU)", _step_piecewise)
+
+
+def _fused_step(activation: nn.Module, device: torch.device, dtype: torch.dtype
+                ) -> tuple[Callable[..., None], tuple[torch.Tensor, ...]] | None:
+    """(step, its slope arguments) where a fused step applies (:mod:`.step_kernels`
+    selects it: on CUDA by default), else None (the ATen loop runs)."""
+    name = getattr(activation, "activation_name", None)
+    if name == "tanh" and STEP_TANH.wants_compiled(device, dtype):
+        return STEP_TANH.for_device(device, dtype), ()
+    if name not in ("relu", "arelu") or not STEP_PIECEWISE.wants_compiled(device, dtype):
+        return None
+    if name == "relu":
+        neg, pos = torch.zeros((), dtype=dtype, device=device), torch.ones((), dtype=dtype,
+                                                                          device=device)
+    elif hasattr(activation, "clamped_alpha"):
+        neg = activation.clamped_alpha().detach().to(device, dtype)
+        pos = activation.positive_scale().detach().to(device, dtype)
+    else:
+        return None
+    return STEP_PIECEWISE.for_device(device, dtype), (neg, pos)
 
 
 class _Derivative:
@@ -155,15 +213,23 @@ class _GRUFunction(torch.autograd.Function):
         ghrz_l, ghn_l = gh_all[:, :, : 2 * hid].unbind(0), gh_all[:, :, 2 * hid :].unbind(0)
         girz_l, gin_l = gi[:, :, : 2 * hid].unbind(0), gi[:, :, 2 * hid :].unbind(0)
         r_l, z_l = rz_all[:, :, :hid].unbind(0), rz_all[:, :, hid:].unbind(0)
-        for t in range(steps):
-            h = s_l[t]
-            torch.addmm(bias_hh, h, w_hh_t, out=gh_l[t])
-            torch.add(girz_l[t], ghrz_l[t], out=rz_l[t]).sigmoid_()
-            n = act(torch.addcmul(gin_l[t], r_l[t], ghn_l[t], out=a_l[t]))
-            if t < full_until:
-                torch.lerp(n, h, z_l[t], out=s_l[t + 1])  # n + z * (h - n)
-            else:
-                torch.where(valid[t], torch.lerp(n, h, z_l[t]), h, out=s_l[t + 1])
+        fused = _fused_step(activation, gi.device, gi.dtype)
+        if fused is not None:  # the GEMM, then one fused launch (.step_kernels)
+            step, slopes = fused
+            for t in range(steps):
+                torch.addmm(bias_hh, s_l[t], w_hh_t, out=gh_l[t])
+                step(girz_l[t], gin_l[t], ghrz_l[t], ghn_l[t], s_l[t], valid[t], *slopes,
+                     rz_l[t], a_l[t], s_l[t + 1])
+        else:
+            for t in range(steps):
+                h = s_l[t]
+                torch.addmm(bias_hh, h, w_hh_t, out=gh_l[t])
+                torch.add(girz_l[t], ghrz_l[t], out=rz_l[t]).sigmoid_()
+                n = act(torch.addcmul(gin_l[t], r_l[t], ghn_l[t], out=a_l[t]))
+                if t < full_until:
+                    torch.lerp(n, h, z_l[t], out=s_l[t + 1])  # n + z * (h - n)
+                else:
+                    torch.where(valid[t], torch.lerp(n, h, z_l[t]), h, out=s_l[t + 1])
         out = states[1:] * valid if full_until < steps else states[1:].clone()
         ctx.activation = activation
         ctx.full_until = full_until
@@ -231,6 +297,7 @@ class _GRUFunction(torch.autograd.Function):
         return (d_gi, None, dh, d_whh, d_bhh, None, *d_params)
 
 
+@fp32_under_autocast
 def gru_recurrence(
     gi: torch.Tensor,
     lengths: torch.Tensor,

@@ -1,0 +1,166 @@
+"""From a suite to the runs it stands for: run ids, what is done, what is left.
+
+Each combination (benchmark x model x variant x feature x overrides x seed) becomes the
+settings of one ``serbench run`` (an experiment file, :mod:`serbench.cli.config_file`),
+resolved with :func:`serbench.run.resolve.resolve_run` to its run id, exactly as
+``serbench run`` would. A run is ``done`` when its folder holds ``record.json``, ``partial``
+when the folder exists without it (the executor resumes it), ``todo`` otherwise. A
+combination that cannot run (a label map the corpus lacks, a protocol that does not fit)
+stops the whole plan before anything runs, with every such problem listed.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serbench.campaign.suite import Benchmark, ModelEntry, Resources, Suite, SuiteError
+from serbench.errors import SerbenchError
+from serbench.plugins import Registry
+from serbench.run.config import RunConfig
+from serbench.run.folder import RunFolder
+
+
+@dataclass
+class PlannedRun:
+    """One run of a campaign."""
+
+    run_id: str
+    #: the experiment file's settings (``serbench run --config``)
+    settings: dict[str, Any]
+    benchmark: Benchmark
+    #: the leaderboard the run goes to
+    leaderboard: str
+    label: str
+    resources: Resources
+    status: str = "todo"
+    #: seconds this configuration took before (median of past runs), when known
+    estimate_s: float | None = None
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.settings["seed"])
+
+
+def combinations(suite: Suite) -> Iterator[tuple[Benchmark, ModelEntry, dict[str, Any]]]:
+    """Every (benchmark, model entry, run settings) of the suite's matrix, in file order."""
+    for bench in suite.benchmarks:
+        for entry in suite.models:
+            for variant in entry.variants:
+                for feature in entry.features:
+                    for overrides in entry.sets:
+                        for seed in entry.seeds or suite.seeds:
+                            settings = {
+                                "model": entry.name, "variant": variant,
+                                "corpus": bench.corpus,
+                                "data": str(bench.data) if bench.data else None,
+                                "corpus_options": dict(bench.corpus_options),
+                                "label_map": bench.label_map, "protocol": bench.protocol,
+                                "protocol_options": dict(bench.protocol_options),
+                                "feature": feature, "feature_params": dict(entry.feature_params),
+                                "normalisation": entry.normalisation, "set": dict(overrides),
+                                "max_epochs": entry.max_epochs, "seed": seed,
+                                "device": suite.device,
+                            }
+                            yield bench, entry, {k: v for k, v in settings.items()
+                                                 if v not in (None, {})}
+
+
+def run_config(settings: dict[str, Any], runs_dir: Path) -> RunConfig:
+    """The :class:`RunConfig` ``serbench run --config`` builds from these settings."""
+    return RunConfig(
+        model=settings["model"], variant=settings.get("variant"), corpus=settings["corpus"],
+        data=settings.get("data"), corpus_options=settings.get("corpus_options", {}),
+        label_map=settings.get("label_map"), protocol=settings.get("protocol"),
+        protocol_options=settings.get("protocol_options", {}), feature=settings.get("feature"),
+        feature_params=settings.get("feature_params", {}),
+        normalisation=settings.get("normalisation"), overrides=settings.get("set", {}),
+        seed=settings["seed"], device=settings.get("device", "auto"), runs_dir=runs_dir,
+        max_epochs=settings.get("max_epochs"))
+
+
+def label(settings: dict[str, Any], variant: str | None) -> str:
+    """``model/variant/corpus/s<seed>``: how a run is named in tables and in ``squeue``."""
+    return "/".join(str(p) for p in (settings["model"], variant, settings["corpus"],
+                                      f"s{settings['seed']}") if p)
+
+
+def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
+    """Resolve every combination to its run id and status.
+
+    Raises:
+        SuiteError: combinations that cannot run, all listed, before anything runs.
+    """
+    from serbench.leaderboard.records import benchmark_id
+    from serbench.run.record import identity, make_run_id
+    from serbench.run.resolve import resolve_run
+
+    runs: list[PlannedRun] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for bench, entry, settings in combinations(suite):
+        try:
+            res = resolve_run(run_config(settings, runs_dir), registry)
+        except SerbenchError as exc:
+            problems.append(f"{label(settings, settings.get('variant'))}: {exc}")
+            continue
+        ident = identity(res)
+        run_id = make_run_id(res, ident)
+        if run_id in seen:  # two matrix cells that resolve to the same run: run it once
+            continue
+        seen[run_id] = label(settings, res.variant)
+        folder = RunFolder(runs_dir / run_id)
+        status = "done" if folder.is_complete() else "partial" if folder.exists() else "todo"
+        board = bench.name or benchmark_id({  # the name `leaderboard add` would give
+            "corpus": {"name": res.corpus_entry.spec.name, "label_map": res.label_map},
+            "protocol": {"name": res.protocol_entry.spec.name}})
+        runs.append(PlannedRun(run_id=run_id, settings=settings, benchmark=bench,
+                               leaderboard=board, label=label(settings, res.variant),
+                               resources=entry.resources,
+                               status=status, identity=ident))
+    if problems:
+        raise SuiteError(f"suite {suite.path}: {len(problems)} run(s) cannot run; nothing was "
+                         "run:\n  " + "\n  ".join(problems))
+    estimate(runs, runs_dir)
+    return runs
+
+
+def _cost_key(ident: dict[str, Any]) -> str:
+    """What a run's duration depends on: its identity but the seed and the seed's split."""
+    same = {k: v for k, v in ident.items() if k != "seed"}
+    same["protocol"] = {k: v for k, v in (ident.get("protocol") or {}).items()
+                        if k != "split_hash"}
+    return json.dumps(same, sort_keys=True, default=str)
+
+
+def past_durations(runs_dir: Path) -> dict[str, list[float]]:
+    """Cost key -> wall seconds of finished runs under ``runs_dir`` (from ``config.json``,
+    written first, to ``record.json``, written last)."""
+    out: dict[str, list[float]] = {}
+    if not runs_dir.is_dir():
+        return out
+    for config in runs_dir.glob("*/config.json"):
+        record = config.parent / "record.json"
+        if not record.is_file():
+            continue
+        try:
+            ident = json.loads(config.read_text(encoding="utf-8"))["identity"]
+        except (OSError, ValueError, KeyError):
+            continue
+        seconds = record.stat().st_mtime - config.stat().st_mtime
+        if seconds > 0:
+            out.setdefault(_cost_key(ident), []).append(seconds)
+    return out
+
+
+def estimate(runs: list[PlannedRun], runs_dir: Path) -> None:
+    """Set each run's ``estimate_s`` from past runs of the same configuration."""
+    past = past_durations(runs_dir)
+    for run in runs:
+        seconds = past.get(_cost_key(run.identity))
+        run.estimate_s = statistics.median(seconds) if seconds else None

@@ -1,0 +1,148 @@
+"""``serbench sweep``: plan a suite, run what is missing, fill and publish leaderboards.
+
+    result = sweep(Path("suite.toml"), runs_dir=Path("runs"), leaderboards=Path("leaderboards"))
+
+Runs already complete (by run id) are not run again; each finished run is added to its
+benchmark's leaderboard as soon as it finishes (already-done runs too, which changes
+nothing when they are there). Scores are only ever read from the runs' records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serbench.campaign.outcome import CampaignFolder, Outcome
+from serbench.campaign.plan import PlannedRun, plan
+from serbench.campaign.suite import Suite, load_suite
+from serbench.errors import ConfigError
+
+EXECUTORS = ("local", "slurm")
+
+
+@dataclass
+class SweepResult:
+    """What a sweep found and did."""
+
+    suite: Suite
+    runs: list[PlannedRun]
+    outcomes: list[Outcome] = field(default_factory=list)
+    #: leaderboard -> published version
+    published: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def campaign_note(suite: Suite, runs: list[PlannedRun]) -> str:
+    """The published version's note: which campaign, its matrix and budgets."""
+    budgets = sorted({f"{m.name}: max_epochs {m.max_epochs}" for m in suite.models
+                      if m.max_epochs is not None})
+    models = sorted({m.name + (f"/{v}" if v else "") for m in suite.models for v in m.variants})
+    seeds = sorted({r.seed for r in runs})
+    text = (f"campaign {suite.name!r} ({suite.path.name}): {len(runs)} run(s) of "
+            f"{', '.join(models)}; seeds {', '.join(map(str, seeds))}")
+    if budgets:
+        text += "; reduced budgets: " + ", ".join(budgets)
+    if suite.description:
+        text += f". {suite.description}"
+    return text
+
+
+def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str = "local",
+          workers: int = 1, publish: bool = False, dry_run: bool = False, wait: bool = True,
+          console: Any = None, progress: bool = True, registry: Any = None) -> SweepResult:
+    """Plan ``suite_path`` and run what is not done yet.
+
+    Raises:
+        SuiteError: a bad suite (every bad entry listed), before anything runs.
+        ConfigError: an unknown executor, or Slurm commands missing for ``slurm``.
+        SweepInterrupted: Ctrl-C; the result so far is in it.
+    """
+    from serbench.plugins import get_registry
+
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    if executor == "slurm" and not dry_run:
+        from serbench.campaign.executors.slurm import require_sbatch
+
+        require_sbatch()  # before the plan, which may take a while
+    registry = registry or get_registry()
+    suite = load_suite(suite_path, registry)
+    runs_dir = Path(runs_dir).expanduser().resolve()
+    runs = plan(suite, runs_dir, registry)
+    result = SweepResult(suite=suite, runs=runs)
+    if dry_run:
+        return result
+    boards = {r.run_id: r.leaderboard for r in runs}
+    for run in runs:
+        if run.status == "done":
+            _add(run.run_id, boards, runs_dir, leaderboards)
+    result.outcomes += _already_done(runs, runs_dir)
+    todo = [r for r in runs if r.status != "done"]
+    folder = CampaignFolder(runs_dir, suite.name)
+    if todo:
+        from serbench.campaign.progress import CampaignProgress
+
+        with CampaignProgress(todo, console=console, enabled=progress) as bar:
+            def finished(outcome: Outcome) -> None:
+                if outcome.status == "done":
+                    _add(outcome.run_id, boards, runs_dir, leaderboards)
+                bar.finished(outcome)
+
+            try:
+                result.outcomes += _execute(executor, todo, folder, suite, workers, wait,
+                                            bar, finished)
+            except KeyboardInterrupt as exc:
+                result.outcomes += list(getattr(exc, "outcomes", []))
+                result.interrupted = True
+                raise SweepInterrupted(result) from exc
+    if publish and not result.failed and all(o.status != "queued" for o in result.outcomes):
+        from serbench.leaderboard.store import Leaderboard
+
+        note = campaign_note(suite, runs)
+        for name in dict.fromkeys(r.leaderboard for r in runs):
+            result.published[name] = Leaderboard(leaderboards, name).publish(note=note)[0]
+    return result
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep; ``result`` holds what finished."""
+
+    def __init__(self, result: SweepResult):
+        super().__init__("sweep interrupted")
+        self.result = result
+
+
+def _execute(executor: str, todo: list[PlannedRun], folder: CampaignFolder, suite: Suite,
+             workers: int, wait: bool, bar: Any, finished: Any) -> list[Outcome]:
+    if executor == "local":
+        from serbench.campaign.executors.local import run_local
+
+        return run_local(todo, folder, workers=workers, on_start=bar.started,
+                         on_finish=finished)
+    from serbench.campaign.executors.slurm import run_slurm
+
+    return run_slurm(todo, folder, campaign=suite.name, wait=wait, on_start=bar.started,
+                     on_finish=finished, on_message=bar.message)
+
+
+def _already_done(runs: list[PlannedRun], runs_dir: Path) -> list[Outcome]:
+    from serbench.campaign.outcome import read_outcome
+
+    out = []
+    for run in runs:
+        if run.status == "done":
+            outcome = read_outcome(runs_dir, run.run_id, run.label, log=None)
+            outcome.status = "already done"
+            out.append(outcome)
+    return out
+
+
+def _add(run_id: str, boards: dict[str, str], runs_dir: Path, leaderboards: Path) -> None:
+    from serbench.leaderboard.store import add_runs
+
+    add_runs([runs_dir / run_id / "record.json"], leaderboards, benchmark=boards[run_id])

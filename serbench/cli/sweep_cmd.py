@@ -1,0 +1,73 @@
+"""``serbench sweep SUITE``: a benchmark campaign from a suite file (docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("sweep")
+@click.argument("suite", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local",
+              show_default=True, help="Where runs execute: worker processes here, or Slurm jobs.")
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local executor: runs at a time (each with cores/workers torch threads).")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of run folders (default: SERBENCH_RUNS or ./runs); with Slurm it "
+                   "must be shared with the compute nodes.")
+@click.option("--leaderboard-root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("leaderboards"), envvar="SERBENCH_LEADERBOARDS",
+              show_default=True, help="Where each benchmark's leaderboard is.")
+@click.option("--publish", is_flag=True,
+              help="When every run succeeded, publish a new version of each leaderboard "
+                   "with a note naming the campaign.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the plan (to do / already done, estimated time) and run nothing.")
+@click.option("--no-wait", is_flag=True,
+              help="Slurm: submit and return; a later sweep collects the results.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
+            leaderboard_root: Path, publish: bool, dry_run: bool, no_wait: bool,
+            quiet: bool) -> None:
+    """Run every model x variant x feature x seed of SUITE's benchmarks that is not done yet,
+    adding each finished run to its benchmark's leaderboard.
+
+    Runs already complete (same run id) are skipped, so the same command resumes an
+    interrupted campaign; one failing run does not stop the others.
+    """
+    from rich.console import Console
+
+    from serbench import paths
+    from serbench.campaign import report
+    from serbench.campaign.sweep import SweepInterrupted, sweep
+
+    console = Console(stderr=True)
+    out = Console()
+    root = runs_dir or paths.runs_dir()
+    try:
+        result = sweep(suite, runs_dir=root, leaderboards=leaderboard_root, executor=executor,
+                       workers=workers, publish=publish, dry_run=dry_run, wait=not no_wait,
+                       console=console, progress=not quiet)
+    except SweepInterrupted as exc:
+        out.print(report.summary_table(exc.result.outcomes, "campaign interrupted"))
+        click.secho("Interrupted: finished runs are kept; run the same command to resume "
+                    "(Slurm jobs keep running and are collected then).", fg="yellow", err=True)
+        sys.exit(130)
+    if dry_run:
+        out.print(report.plan_table(result.runs, f"plan of campaign {result.suite.name}"))
+        out.print(report.plan_totals(result.runs, workers if executor == "local" else 1))
+        return
+    title = f"campaign {result.suite.name}: " + ", ".join(
+        f"{n} {status}" for status, n in report.counts(result.outcomes).items())
+    out.print(report.summary_table(result.outcomes, title))
+    boards = sorted({r.leaderboard for r in result.runs})
+    out.print(f"leaderboards: {', '.join(boards)} (under {leaderboard_root}; "
+              "`serbench leaderboard show NAME`)")
+    for name, version in result.published.items():
+        out.print(f"published {name} v{version}")
+    if publish and not result.published:
+        click.secho("not published: some runs failed or are still queued", fg="yellow", err=True)
+    if result.failed:
+        sys.exit(1)

@@ -1,0 +1,182 @@
+"""``serbench sweep`` on the local executor: runs, leaderboards, resuming, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from serbench.campaign.executors.local import run_local, threads_per_worker
+from serbench.campaign.outcome import CampaignFolder
+from serbench.campaign.plan import PlannedRun
+from serbench.campaign.suite import Benchmark, Resources
+from serbench.campaign.sweep import sweep
+from serbench.cli import cli
+from serbench.errors import ConfigError
+from serbench.leaderboard.store import Leaderboard
+from serbench.testing.corpora import write_tiny_corpus
+
+SUITE = """
+[campaign]
+name = "tiny"
+description = "svm over two seeds"
+seeds = [0, 1]
+
+[[benchmarks]]
+corpus = "manifest"
+data = "{csv}"
+protocol = "loso-speaker"
+name = "tiny-loso"
+
+[[models]]
+name = "svm"
+set = {{ C = 2.0 }}
+"""
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for var in ("DATA", "CACHE", "RUNS"):
+        monkeypatch.setenv(f"SERBENCH_{var}", str(tmp_path / var.lower()))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    csv = write_tiny_corpus(tmp_path / "tiny", speakers=3, per_speaker=4)
+    suite = tmp_path / "suite.toml"
+    suite.write_text(SUITE.format(csv=csv))
+    return tmp_path, suite
+
+
+def test_sweep_runs_fills_the_leaderboard_then_runs_nothing(env):
+    tmp, suite = env
+    runs, boards = tmp / "runs", tmp / "boards"
+    result = sweep(suite, runs_dir=runs, leaderboards=boards, workers=2, progress=False,
+                   publish=True)
+    assert [o.status for o in result.outcomes] == ["done", "done"]
+    for outcome in result.outcomes:
+        record = json.loads((runs / outcome.run_id / "record.json").read_text())
+        assert outcome.ua == record["aggregate"]["pooled"]["ua"]  # read back, not computed
+        assert record["training"]["cpu_threads"] == threads_per_worker(2)
+    board = Leaderboard(boards, "tiny-loso")
+    (group,) = board.current()["summary"]["groups"]
+    assert group["seeds"] == [0, 1] and group["scores"]["ua"]["seed_std"] is not None
+    assert result.published == {"tiny-loso": 1}
+    note = board.snapshot(1)["note"]
+    assert "campaign 'tiny'" in note and "seeds 0, 1" in note and "svm over two seeds" in note
+    logs = sorted((runs / "campaigns" / "tiny" / "logs").iterdir())
+    stamps = [p.stat().st_mtime_ns for p in logs]
+    again = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False)
+    assert [o.status for o in again.outcomes] == ["already done", "already done"]
+    assert [p.stat().st_mtime_ns for p in logs] == stamps  # no process was started
+    assert len(board.current()["entries"]) == 2
+
+
+def _bad_run(run_id: str, model: str) -> PlannedRun:
+    return PlannedRun(run_id=run_id, settings={"model": model, "seed": 0},
+                      benchmark=Benchmark(corpus="synthetic"), leaderboard="x",
+                      label=f"{model}/s0", resources=Resources())
+
+
+def test_a_failing_run_does_not_stop_the_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("SERBENCH_RUNS", str(tmp_path / "runs"))
+    folder = CampaignFolder(tmp_path / "runs", "broken")
+    outcomes = run_local([_bad_run("a", "no_such_model"), _bad_run("b", "no_such_either")],
+                         folder, workers=1)
+    assert sorted(o.status for o in outcomes) == ["failed", "failed"]  # the second still ran
+    for outcome in outcomes:
+        assert outcome.log == folder.log_path(outcome.run_id)
+        assert "unknown model" in outcome.log.read_text()
+        assert outcome.message == "exit status 2"
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(env):
+    tmp, suite = env
+    result = CliRunner().invoke(cli, ["sweep", str(suite), "--dry-run", "--runs-dir",
+                                      str(tmp / "runs")])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    text = " ".join(result.output.split())
+    assert "2 run(s) to do, 0 already done" in text and "no past run" in text
+    assert not (tmp / "runs").exists()
+
+
+def test_slurm_without_sbatch_stops_with_a_clear_message(env, monkeypatch):
+    tmp, suite = env
+    empty = tmp / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(ConfigError, match="sbatch, squeue, scontrol not found on PATH"):
+        sweep(suite, runs_dir=tmp / "runs", leaderboards=tmp / "boards", executor="slurm",
+              progress=False)
+    assert not (tmp / "runs").exists()
+
+
+def test_a_job_that_cannot_see_the_runs_folder_names_it(tmp_path):
+    from serbench.campaign.executors.slurm_job import RunsFolderNotShared, check_shared
+
+    token = tmp_path / "runs" / "campaigns" / "c" / ".shared-token"
+    token.parent.mkdir(parents=True)
+    with pytest.raises(RunsFolderNotShared, match=str(tmp_path / "runs")):
+        check_shared(str(token), "abc")  # missing: the node mounts nothing there
+    token.write_text("another\n")
+    with pytest.raises(RunsFolderNotShared, match="another file"):
+        check_shared(str(token), "abc")  # another folder at the same path
+    token.write_text("abc\n")
+    check_shared(str(token), "abc")
+
+
+@pytest.mark.slow
+def test_done_when_two_models_two_seeds_on_the_synthetic_corpus(tmp_path, monkeypatch):
+    """The issue's acceptance: svm and bilstm_att (1 epoch), seeds 0 and 1, synthetic."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    suite = tmp_path / "demo.toml"
+    suite.write_text(Path(__file__).resolve().parent.joinpath("slurm", "small_suite.toml")
+                     .read_text())
+    runs, boards = tmp_path / "runs", tmp_path / "boards"
+    result = sweep(suite, runs_dir=runs, leaderboards=boards, workers=2, progress=False)
+    assert [o.status for o in result.outcomes] == ["done"] * 4
+    groups = Leaderboard(boards, "synthetic-4class-loso").current()["summary"]["groups"]
+    assert sorted(g["model"] for g in groups) == ["bilstm_att", "svm"]
+    assert all(g["seeds"] == [0, 1] for g in groups)
+    assert all(g["scores"]["ua"]["seed_std"] is not None for g in groups)
+    second = next(g for g in groups if g["rank"] == 2)  # paired over 5 folds x 2 seeds
+    assert (second["comparison"]["n_pairs"], second["comparison"]["pairing"]) == (10, "seed+fold")
+    again = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False)
+    assert {o.status for o in again.outcomes} == {"already done"}
+
+
+@pytest.mark.slow  # about 15 s: two process starts and a run that starts training
+def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env):
+    """SIGINT to `serbench sweep`: the running run is stopped cleanly (exit 130, summary
+    says interrupted), and the next sweep plans to resume it."""
+    tmp, suite = env
+    text = suite.read_text()
+    suite.write_text(text[:text.index("[[models]]")] + '[[models]]\nname = "bilstm_att"\n'
+                     'max_epochs = 500\nset = { hidden = 8, batch_size = 8, patience = 500 }\n'
+                     'seeds = [0]\n')
+    runs = tmp / "runs"
+    command = [sys.executable, "-m", "serbench", "sweep", str(suite), "--runs-dir", str(runs),
+               "--leaderboard-root", str(tmp / "boards"), "-q"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True,
+                            env={**os.environ, "COLUMNS": "250"})  # rich: no truncation
+    deadline = time.monotonic() + 120  # until the run has started training
+    while time.monotonic() < deadline and not list(runs.glob("bilstm_att-*/config.json")):
+        assert proc.poll() is None, proc.communicate()[0]
+        time.sleep(0.3)
+    time.sleep(2)
+    os.kill(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    text = " ".join(output.split())
+    assert proc.returncode == 130, output
+    assert re.search(r"bilstm_att/manifest/s0 │ interrupted", text), output
+    assert "run the same command to resume" in text
+    (folder,) = runs.glob("bilstm_att-*")
+    assert not (folder / "record.json").exists()
+    plan = CliRunner().invoke(cli, [*command[3:], "--dry-run"])
+    assert "to do (resume)" in plan.output
