@@ -124,10 +124,11 @@ def parameter_counts(spec: ModelSpec, *, input_dim: int, num_classes: int,
     if spec.default_variant is None:
         configurations.append((spec.name, {}))
     configurations += list(spec.variants.items())
-    level = "functionals" if spec.level == "functionals" else "frames"
+    level = spec.level if spec.level in ("functionals", "waveform") else "frames"
     input_spec = InputSpec(
         feature_dim=input_dim, num_classes=num_classes, level=level,
         vocab_size=vocab_size if "tokens" in spec.inputs else None,
+        sample_rate=int(spec.defaults.get("sample_rate", 16000)) if level == "waveform" else None,
     )
     builder = resolve(spec.builder)
     counts = []

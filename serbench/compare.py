@@ -30,6 +30,10 @@ from serbench.errors import ConfigError
 from serbench.leaderboard.significance import LEVEL, N_BOOT
 from serbench.run.folder import RunFolder
 
+#: below this many test speakers a cluster bootstrap's interval is too coarse to trust
+#: (few clusters understate the variance); the result says so
+MIN_SPEAKERS = 10
+
 
 def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, Any]:
     """McNemar's exact test on paired correct/incorrect outcomes.
@@ -166,6 +170,12 @@ def compare_runs(run_a: RunFolder, run_b: RunFolder, *, n_boot: int = N_BOOT,
     pb = np.array([index[c] for c in rows["pred_b"].to_list()])
     boot = bootstrap_ua_difference(rows["speaker"].to_list(), y, pa, pb, len(classes),
                                    n_boot=n_boot, level=level, seed=seed)
+    warnings = []
+    if boot["n_speakers"] < MIN_SPEAKERS:
+        warnings.append(f"only {boot['n_speakers']} test speakers: a speaker bootstrap over "
+                        f"fewer than {MIN_SPEAKERS} is coarse and its interval may be too "
+                        "narrow")
     return {"run_a": run_a.run_id, "run_b": run_b.run_id,
             "split_hash": rec_a["protocol"].get("split_hash"), "n_utterances": len(y),
-            "bootstrap": boot, "mcnemar": mcnemar_exact(pa == y, pb == y)}
+            "bootstrap": boot, "mcnemar": mcnemar_exact(pa == y, pb == y),
+            "warnings": warnings}

@@ -21,7 +21,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]*$")
 #: A lazily imported callable: ``"package.module:attribute"`` or the object itself.
 LazyRef = str | Callable[..., Any]
 
-FeatureLevel = Literal["frames", "functionals", "tokens"]
+FeatureLevel = Literal["frames", "functionals", "tokens", "waveform"]
 ComponentKind = Literal["corpus", "protocol", "feature", "model", "metric"]
 
 
@@ -112,7 +112,8 @@ class FeatureSpec(Component):
 
     ``extractor`` resolves to ``build(params: Mapping[str, Any]) ->
     serbench.features.base.FeatureExtractor``. ``level`` is ``frames`` (T x D per
-    utterance), ``functionals`` (D per utterance) or ``tokens`` (token ids).
+    utterance), ``functionals`` (D per utterance), ``tokens`` (token ids) or ``waveform``
+    (the resampled signal, stored as frames (N, 1); see serbench.features.waveform).
     ``sample_rate`` is the rate the audio is resampled to before extraction.
     ``default_params`` are the parameters and their defaults (part of the cache key);
     ``optional_params`` names the parameters the extractor also reads but that are absent
@@ -163,6 +164,9 @@ class ModelSpec(Component):
     ``tasks`` maps auxiliary task names (``speaker``, ``gender``) to loss weights; the
     emotion task is always present with weight ``task_weights['emotion']`` (default 1).
     ``preferred`` gives the paper protocol: feature, corpus label map, protocol, etc.
+    ``level`` is the input the model reads: ``frames``, ``functionals`` or ``waveform``
+    (padded audio (B, N) at the rate of its ``sample_rate`` hyperparameter, default 16000;
+    torch models only).
     ``hyperparameters`` maps a name to a :class:`serbench.hyperparameters.Param` for what
     cannot be derived from the defaults and the search space (closed string choices, an
     upper bound); every other name's type and range are derived there.
@@ -194,6 +198,8 @@ class ModelSpec(Component):
         unknown_inputs = set(self.inputs) - {"context", "tokens"}
         if unknown_inputs:
             problems.append(f"unknown inputs {sorted(unknown_inputs)}; known: context, tokens")
+        if self.level == "waveform" and self.framework != "torch":
+            problems.append("level 'waveform' needs framework 'torch' (batches of padded audio)")
         from serbench.hyperparameters import Param
 
         problems += [f"hyperparameters[{name!r}] is {type(rule).__name__}, not a "

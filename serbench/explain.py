@@ -22,6 +22,10 @@ model that downsamples time (RLC's front end strides by 2 five times) returns fe
 than the input has frames, and step ``n`` of ``N`` covers input frames
 ``[n T_in / N, (n + 1) T_in / N)``. Values are zero on padded steps. Names are free-form
 (``"frames"``, ``"self_attention/g3u1"``, ``"gca_informativeness"``); ``/`` groups them.
+One prefix is reserved: ``"context/prev_self"`` and ``"context/prev_other"`` are ``(B, Ts)``
+weights over the frames of that *previous turn* (the batch's ``prev_self_x`` /
+``prev_other_x``), not of the current utterance, e.g. IAAN's attention over the speaker's
+and the interlocutor's previous turns; ``explain`` labels them with the turn's utt_id.
 
 What ``explain`` does
 ---------------------
@@ -32,7 +36,10 @@ other pickled object is refused, not run) and ``model_<fold>.json`` (model, vers
 input spec, hyperparameters; :mod:`serbench.training.checkpoint`), reads the utterance's features exactly as training did (same feature,
 parameters and normalisation fitted on the fold's training utterances; transcript
 tokens with the fold's training vocabulary; dialogue context), runs it alone (B = 1) and
-returns the maps; :func:`draw` writes one PNG per map (matplotlib, Agg backend).
+returns the maps with what draws them on a time axis: the feature's frame step
+(:mod:`serbench.features.frame_step`), the dimension names and, when the audio is on
+disk, the utterance's signal (cut and silence-trimmed as the features were).
+:func:`draw` (:mod:`serbench.explain_figures`) writes one figure per map.
 """
 
 from __future__ import annotations
@@ -62,6 +69,11 @@ class Explanation:
     features: np.ndarray  # (T_in, D), as the model read them
     frame_step: float | None  # seconds between input frames, when the feature says
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # batch axis removed
+    feature_names: list[str] | None = None  # the D dimension names
+    audio: np.ndarray | None = None  # (N,) the utterance's signal, when on disk
+    sample_rate: int | None = None
+    #: "context/<turn>" map -> (previous turn's utt_id, its input frames (Ts, D))
+    context: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _find_fold(folder: Any, utt_id: str) -> dict[str, Any]:
@@ -101,7 +113,7 @@ def _run_config(config: Mapping[str, Any], fold: str) -> Any:
 
 def _item(res: Any, fold: Any, table: Any, utt_id: str, spec: Any, hparams: Mapping) -> dict:
     """The dataset item of ``utt_id`` as :class:`serbench.data.dataset.UtteranceDataset`
-    builds it during training."""
+    builds it during training (plus ``context_ids``: previous turn -> its utt_id)."""
     index = {c: i for i, c in enumerate(res.classes)}
     label = res.manifest.filter(res.manifest["utt_id"] == utt_id)["label"].item()
     item: dict[str, Any] = {"utt_id": utt_id, "x": np.asarray(table[utt_id], dtype=np.float32),
@@ -116,10 +128,38 @@ def _item(res: Any, fold: Any, table: Any, utt_id: str, spec: Any, hparams: Mapp
 
         ref = context_lookup(res.corpus.manifest, [utt_id], model=spec.name,
                              allow_empty_context=bool(hparams.get("allow_empty_context", False)))[utt_id]
+        item["context_ids"] = {}
         for name, other in (("prev_self", ref.prev_self), ("prev_other", ref.prev_other)):
             item[name] = (np.asarray(table[other], dtype=np.float32)
                           if other is not None and other in table else None)
+            if item[name] is not None:
+                item["context_ids"][name] = str(other)
     return item
+
+
+def _audio(manifest: Any, utt_id: str, params: Mapping[str, Any],
+           feature: str) -> tuple[np.ndarray | None, int | None]:
+    """The utterance's signal as the features saw it (segment cut, silence trimmed), or
+    (None, None) when the file is not on disk or unreadable: the figure then shows the
+    input features instead of a spectrogram."""
+    from serbench.audio import read_audio
+    from serbench.errors import SerbenchError
+    from serbench.features.trimming import trim_silence, trim_threshold
+
+    row = manifest.filter(manifest["utt_id"] == utt_id).row(0, named=True)
+    if not row.get("path") or not Path(str(row["path"])).is_file():
+        return None, None
+
+    def seconds(value: Any) -> float | None:
+        return None if value is None or value != value else float(value)  # NaN: not set
+
+    try:
+        signal, rate = read_audio(row["path"], start=seconds(row.get("start")),
+                                  end=seconds(row.get("end")))
+    except SerbenchError:
+        return None, None
+    trim_db = trim_threshold(params, feature)
+    return (trim_silence(signal, rate, trim_db) if trim_db is not None else signal), rate
 
 
 def _input_spec(doc: Mapping[str, Any]) -> Any:
@@ -147,6 +187,7 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
 
     from serbench.data.dataset import collate
     from serbench.features.cache import load_features
+    from serbench.features.frame_step import frame_step
     from serbench.features.normalise import normalise
     from serbench.lazy import resolve
     from serbench.nn.pooling import has_attention_maps
@@ -198,80 +239,29 @@ def explain_utterance(run: str | Path, utt_id: str, *, runs_dir: Path | None = N
             f"model {spec.name!r} exposes no attention maps: it has no "
             "attention_maps(batch) method (see serbench.explain)"
         )
+    context_ids = item.pop("context_ids", {})
     batch = collate([item], table.level)
     with torch.no_grad():
         maps = net.attention_maps(batch)
         out = net(batch)
     logits = out["emotion"] if isinstance(out, Mapping) else out
     params = {**dict(res.feature_entry.spec.default_params), **dict(res.feature_params)}
-    step = params.get("frame_step")
+    step = frame_step(res.feature_entry.spec, params)
+    audio, rate = _audio(manifest, utt_id, params, res.feature_entry.spec.name)
     return Explanation(
         run_id=folder.run_id, utt_id=utt_id, fold=fold_name, model=spec.name,
         variant=res.variant, label=str(row["label"]), pred=str(row["pred"]),
         model_pred=res.classes[int(logits.argmax(-1)[0])],
-        features=item["x"], frame_step=float(step) if step else None,
+        features=item["x"], frame_step=step,
         maps={name: m.detach().cpu().numpy()[0] for name, m in maps.items()},
+        feature_names=list(table.names), audio=audio, sample_rate=rate,
+        context={f"context/{turn}": (other, item[turn]) for turn, other in context_ids.items()},
     )
 
 
-def _extent(e: Explanation) -> tuple[float, str]:
-    frames = e.features.shape[0] if e.features.ndim == 2 else 1
-    return (frames * e.frame_step, "time (s)") if e.frame_step else (float(frames), "input frame")
+def draw(e: Explanation, out_dir: Path, *, style: Any = None) -> list[Path]:
+    """One figure per map of ``e`` in ``out_dir`` (see
+    :func:`serbench.explain_figures.draw`); returns the files written."""
+    from serbench.explain_figures import draw as draw_figures
 
-
-def _curves_axis(ax: Any, values: np.ndarray, extent: float, label_fmt: str) -> None:
-    n = values.shape[-1]
-    t = (np.arange(n) + 0.5) * extent / n
-    for k, row in enumerate(np.atleast_2d(values)):
-        ax.plot(t, row, marker="o" if n <= 60 else None, ms=3, label=label_fmt.format(k + 1))
-    ax.set_xlim(0, extent)
-    ax.grid(alpha=0.3)
-
-
-def draw(e: Explanation, out_dir: Path) -> list[Path]:
-    """One PNG per map in ``out_dir``: curves under the input features, or a grid of
-    head matrices. Returns the files written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    extent, unit = _extent(e)
-    title = (f"{e.model}{'/' + e.variant if e.variant else ''} · {e.utt_id} · fold {e.fold} · "
-             f"label {e.label}, predicted {e.pred}")
-    written = []
-    for name, values in e.maps.items():
-        path = out_dir / f"{name.replace('/', '_')}.png"
-        if values.ndim == 3:  # (H, T, T): one matrix per head
-            heads = values.shape[0]
-            fig, axes = plt.subplots(1, heads, figsize=(3.6 * heads + 0.6, 4), squeeze=False)
-            for h, ax in enumerate(axes[0]):
-                # one colour scale over the heads, from the data (near-uniform weights
-                # would look flat on a 0-based scale); brighter = more attention (Fig. 5a)
-                im = ax.imshow(values[h], origin="lower", cmap="magma", aspect="equal",
-                               extent=(0, extent, 0, extent), vmin=float(values.min()),
-                               vmax=float(values.max()))
-                ax.set_title(f"head {h + 1}")
-                ax.set_xlabel(f"key {unit}")
-                ax.set_ylabel(f"query {unit}" if h == 0 else "")
-            fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="attention weight")
-        else:  # (T,) or (K, T): curves over time, under the input features
-            fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True,
-                                              gridspec_kw={"height_ratios": [1, 1.2]})
-            feats = e.features if e.features.ndim == 2 else e.features[None]
-            top.imshow(feats.T, origin="lower", aspect="auto", cmap="viridis",
-                       extent=(0, extent, 0, feats.shape[1]))
-            top.set_ylabel("feature dim")
-            top.set_title("input features (normalised)")
-            is_gca = "informativeness" in name
-            _curves_axis(bottom, values, extent, "iteration {}" if is_gca else "row {}")
-            bottom.set_xlabel(unit)
-            bottom.set_ylabel("informativeness r_n" if is_gca else "weight")
-            if values.ndim == 2 and values.shape[0] > 1:
-                bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        fig.suptitle(f"{name}\n{title}", fontsize=9)
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        written.append(path)
-    return written
+    return draw_figures(e, out_dir, style=style)

@@ -73,3 +73,15 @@ def test_cli_card_lists_the_variants():
     for variant in ("iaan", "r_gru", "ar_gru_i", "ar_gru_v (default)"):
         assert variant in result.output
     assert "search space" in result.output
+
+
+def test_card_says_what_an_undeclared_normalisation_becomes(capsys):
+    from serbench.cli.models_cmd import _print_card
+
+    card = model_card(get_registry(), "svm", with_parameters=False)
+    _print_card(card)
+    assert "normalisation not declared" not in capsys.readouterr().out  # svm prefers speaker
+    card["preferred"] = {k: v for k, v in card["preferred"].items() if k != "normalisation"}
+    _print_card(card)
+    assert "normalisation not declared: a run uses speaker where the corpus has" in \
+        capsys.readouterr().out

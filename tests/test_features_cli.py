@@ -46,3 +46,30 @@ def test_list_extract_info(tmp_path, serbench_env):
     drn = runner.invoke(cli, ["features", "info", "lld17", *where, "--param", "frame_step=0.01"],
                         catch_exceptions=False)
     assert "not extracted yet" in drn.output  # other params, other cache key
+
+
+def test_list_shows_each_dimension_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, json; from click.testing import CliRunner; from serbench.cli import cli;"
+            "r = CliRunner().invoke(cli, ['features', 'list', '--json'], catch_exceptions=False);"
+            "print(json.dumps([json.loads(r.output), 'torch' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rows, torch_imported = json.loads(out.stdout)
+    dims = {row["name"]: row["dim"] for row in rows}
+    assert dims["lld17"] == 17 and dims["egemaps"] == 88 and dims["is09_lld_de"] == 32
+    assert dims["tokens"] is None and not torch_imported
+    table = CliRunner().invoke(cli, ["features", "list"], catch_exceptions=False).output
+    assert any("lld17" in line and " 17 " in line for line in table.splitlines())
+
+
+def test_extract_and_info_refuse_an_unknown_param_before_loading_the_corpus(tmp_path, serbench_env):
+    reset_registry()
+    missing = tmp_path / "absent.csv"  # never read: the parameter is checked first
+    for sub in ("extract", "info"):
+        result = CliRunner().invoke(cli, ["features", sub, "lld17", "--corpus", "manifest",
+                                          "--data", str(missing), "--param", "frame_stp=0.01"])
+        assert result.exit_code != 0
+        assert "--param" in str(result.exception) and "did you mean 'frame_step'" in str(
+            result.exception)

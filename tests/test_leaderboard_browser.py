@@ -14,6 +14,7 @@ import re
 import shutil
 import struct
 import subprocess
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,41 @@ _CHECK = """<script>
 })();
 </script>"""
 
+#: Runs in the outer harness page once the page has loaded in an iframe of the tested
+#: width (headless Chromium will not make a window narrower than 500 px; an iframe's
+#: viewport is what its media queries see).
+_LAYOUT = """<script>
+document.getElementById("frame").addEventListener("load", function () {
+  var win = this.contentWindow, doc = win.document;
+  var out = {errors: win.__errors.slice(), width: win.innerWidth};
+  var table = doc.getElementById("leaderboard");
+  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  var ua = heads.findIndex(function (th) { return th.textContent.indexOf("UA % (mean") === 0; });
+  out.uaRight = Array.prototype.map.call(table.tBodies[0].rows, function (r) {
+    return r.cells[ua].getBoundingClientRect().right; });
+  out.uaHeadRight = heads[ua].getBoundingClientRect().right;
+  out.clipped = Array.prototype.filter.call(doc.querySelectorAll("td.model a, td.model .cfg"),
+    function (el) { return el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0; }).length;
+  function boxes(svg) {
+    return Array.prototype.map.call(svg.querySelectorAll("text.point-label, text.chance-label"),
+      function (t) { var b = t.getBoundingClientRect();
+                     return [b.left, b.top, b.right, b.bottom]; }); }
+  out.charts = ["chart-latency", "chart-params"].map(function (id) {
+    var svg = doc.getElementById(id), b = svg.getBoundingClientRect();
+    return {box: [b.left, b.top, b.right, b.bottom], labels: boxes(svg)}; });
+  var select = doc.getElementById("filter-model");
+  select.value = "svm"; select.dispatchEvent(new win.Event("change"));
+  out.filteredRows = Array.prototype.filter.call(table.tBodies[0].rows,
+    function (r) { return !r.hidden; }).length;
+  out.hiddenPoints = doc.querySelectorAll("svg g.hidden").length;
+  out.filterCount = doc.getElementById("filter-count").textContent;
+  var pre = document.createElement("pre");
+  pre.id = "selfcheck";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
 _FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
           "--disable-component-update", "--disable-sync", "--no-first-run",
           "--disable-default-apps", "--hide-scrollbars"]
@@ -109,6 +145,49 @@ def _run(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+def _selfcheck(chromium: str, page: Path, tmp: Path, script: str, *args: str) -> dict:
+    html = page.read_text(encoding="utf-8")
+    harness = tmp / "check.html"
+    harness.write_text(html.replace("<head>", "<head>" + _HEAD, 1)
+                       .replace("</body>", script + "</body>", 1), encoding="utf-8")
+    done = _run(chromium, tmp, *args, "--enable-logging=stderr", "--v=0",
+                "--virtual-time-budget=2000", "--dump-dom", harness.as_uri())
+    match = re.search(r'<pre id="selfcheck">(.*?)</pre>', done.stdout, re.S)
+    assert match, f"the self-check did not run; chromium said:\n{done.stderr[-2000:]}"
+    assert "Uncaught" not in done.stderr, done.stderr
+    return json.loads(match.group(1).replace("&lt;", "<").replace("&gt;", ">")
+                      .replace("&amp;", "&"))
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_layout_at_desktop_and_phone_width(chromium: str, page: Path, tmp_path: Path,
+                                           width: int) -> None:
+    """At 1400 and 400 px: the UA column lies inside the viewport (no sideways scroll
+    needed to see a score), names are not clipped, chart labels do not overlap and stay
+    inside their chart, and the filters hide rows and chart points."""
+    inner = page.read_text(encoding="utf-8").replace("<head>", "<head>" + _HEAD, 1)
+    frame = tmp_path / "frame.html"
+    frame.write_text('<!doctype html><html><head></head><body style="margin:0">'
+                     f'<iframe id="frame" style="width:{width}px;height:1400px;border:0" '
+                     f'srcdoc="{escape(inner, quote=True)}"></iframe></body></html>',
+                     encoding="utf-8")
+    out = _selfcheck(chromium, frame, tmp_path, _LAYOUT, "--window-size=1440,1400")
+    assert out["errors"] == [] and out["width"] == width
+    assert out["uaHeadRight"] <= width and max(out["uaRight"]) <= width, out
+    assert out["clipped"] == 0
+    for chart in out["charts"]:
+        labels, (x0, y0, x1, y1) = chart["labels"], chart["box"]
+        assert labels, "no label drawn"
+        for i, a in enumerate(labels):
+            assert x0 - 1 <= a[0] and a[2] <= x1 + 1 and y0 - 1 <= a[1] and a[3] <= y1 + 1
+            for b in labels[i + 1:]:
+                overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+                overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+                assert overlap_x <= 1 or overlap_y <= 1, (a, b)
+    assert out["filteredRows"] == 1 and out["filterCount"] == "1 of 3 rows shown"
+    assert out["hiddenPoints"] == 2 * 2  # two rows hidden on each of two charts
+
+
 def test_page_loads_without_errors_sorts_and_draws_charts(chromium: str, page: Path,
                                                           tmp_path: Path) -> None:
     html = page.read_text(encoding="utf-8")
@@ -135,16 +214,18 @@ def test_page_loads_without_errors_sorts_and_draws_charts(chromium: str, page: P
     assert out["details"] == 3
 
 
-def test_screenshot_of_the_published_page(chromium: str, page: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [1400, 400])
+def test_screenshot_of_the_published_page(chromium: str, page: Path, tmp_path: Path,
+                                          width: int) -> None:
     shot = tmp_path / "page.png"
-    done = _run(chromium, tmp_path, "--window-size=1400,1400", f"--screenshot={shot}",
+    done = _run(chromium, tmp_path, f"--window-size={width},1400", f"--screenshot={shot}",
                 page.as_uri())
     assert shot.is_file(), done.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (1400, 1400)
-    assert len(data) > 50_000  # a rendered table and charts, not a blank page
+    assert struct.unpack(">II", data[16:24]) == (width, 1400)
+    assert len(data) > 20_000 * width // 400  # a rendered table and charts, not a blank page
     keep = os.environ.get("SERBENCH_SCREENSHOT")
     if keep:  # for a human look: SERBENCH_SCREENSHOT=/tmp/page.png tox -e browser
-        shutil.copy(shot, keep)
+        path = Path(keep)
+        shutil.copy(shot, path.with_name(f"{path.stem}-{width}{path.suffix}"))

@@ -49,7 +49,8 @@ def test_markdown_table_has_one_row_per_configuration(board: Leaderboard) -> Non
     md = render_markdown(board.current())
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 3  # header + configurations (seeds grouped)
-    assert "Latency ms/utt" in table[0] and "CPU clock" in table[1]
+    assert "Latency ms/utt" in table[0] and "Epochs" in table[0]
+    assert "Clock" not in table[0] and "- All rows: Features: egemaps (speaker); " in md
     assert "| 1 | bilstm_att v1 |" in md and "## Configurations" in md
     assert "`svm-synthetic-loso-speaker-s1-" in md
 
@@ -58,9 +59,12 @@ def test_html_is_self_contained_with_sortable_table_charts_and_details(
         board: Leaderboard) -> None:
     html = render_html(board.current())
     assert html.startswith("<!doctype html>")
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no CDN, no remote asset
+    assert not re.search(r"""src=["']?(https?:)?//""", html)  # no CDN, no remote asset
+    assert "<link" not in html and "@import" not in html
     assert "<style>" in html and "<script>" in html and "sortBy" in html
-    assert html.count('<th scope="col"') == 17 and html.count('<tr id="row-') == 3
+    # device, clock and features are the same on every row: said once, above the table
+    assert html.count('<th scope="col"') == 15 and html.count('<tr id="row-') == 3
+    assert "<dt>Clock</dt><dd>CPU clock</dd>" in html
     assert 'data-type="number"' in html and 'data-type="text"' in html
     for chart in ("chart-latency", "chart-params"):
         svg = re.search(rf'<svg id="{chart}".*?</svg>', html).group(0)

@@ -265,3 +265,30 @@ def test_two_processes_publishing_at_once_get_distinct_versions(runs: Path,
     assert sorted(versions) == [1, 2]
     board = Leaderboard(root, BENCH)
     assert [board.snapshot(v)["version"] for v in (1, 2)] == [1, 2]
+
+
+def test_add_skips_folders_that_are_no_run_and_says_why_for_one_alone(
+        runs: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from serbench.cli import cli
+
+    run = write_run(runs, seed=0)
+    studies = runs / "studies"  # what `serbench tune` leaves beside the runs
+    studies.mkdir()
+    (studies / "study.db").write_text("")
+    results = add_runs([run, studies], tmp_path / "lb")
+    assert [r.status for r in results] == ["added", "skipped"]
+    assert results[1].path == studies and len(Leaderboard(tmp_path / "lb", BENCH).entries()) == 1
+    with pytest.raises(ConfigError, match="not a run folder") as alone:
+        add_runs([studies], tmp_path / "lb")
+    assert "--resume" not in str(alone.value)
+    unfinished = runs / "half"
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="not finished.*--resume"):
+        add_runs([run, unfinished], tmp_path / "lb")
+    shown = CliRunner().invoke(cli, ["leaderboard", "add", str(run), str(studies),
+                                     "--root", str(tmp_path / "lb")])
+    assert shown.exit_code == 0, shown.output
+    assert "skipped, not a run folder" in shown.stderr and "already on" in shown.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from _run_helpers import toy_plugin, toy_registry
+from _run_helpers import toy_plugin, toy_registry, toy_table
 
 from serbench import hookimpl
 from serbench.errors import ConfigError, ManifestError, SerbenchError, UnknownComponentError
@@ -161,3 +161,38 @@ def test_a_per_corpus_preferred_layer_applies_on_that_corpus_only(env, tiny_csv,
     assert res.normalisation == "global" and res.sources["normalisation"] == "model preferred (manifest)"
     off = resolve_run(dataclasses.replace(run, feature_params={"trim_silence": None}), registry)
     assert off.feature_params == {"trim_silence": None}  # --feature-param beats the layer
+
+
+def test_a_model_without_a_declared_normalisation_gets_speaker_where_there_are_speakers(
+        env, tiny_csv, tmp_path):
+    from serbench.components import ModelSpec
+    from serbench.run.resolve import default_normalisation
+
+    @hookimpl
+    def register_models(register):  # the testing kit's dummy model, no `preferred`
+        register(ModelSpec(name="dummy", version=1, description="mean-pooled frames",
+                           builder="serbench.testing.dummy:build", framework="torch",
+                           level="frames", defaults={"hidden": 8, "max_epochs": 1}))
+
+    reg = Registry(make_plugin_manager(extra_plugins=[
+        ("toy_features", toy_plugin()),
+        ("dummy_model", types.SimpleNamespace(register_models=register_models))]))
+    res = resolve_run(config(tiny_csv, model="dummy"), reg)
+    assert res.normalisation == "speaker"
+    assert res.sources["normalisation"].startswith("serbench default") and \
+        "3 speakers" in res.sources["normalisation"]
+    one = pl.DataFrame({"utt_id": ["a", "b"], "speaker": ["s1", "s1"]})
+    assert default_normalisation(one)[0] == "global"
+    explicit = resolve_run(config(tiny_csv, model="dummy", normalisation="utterance"), reg)
+    assert explicit.normalisation == "utterance"
+    # the run says so, and the record keeps where it came from
+    from rich.console import Console
+
+    from serbench.run.pipeline import run_experiment
+
+    console = Console(record=True, width=200)
+    record = run_experiment(config(tiny_csv, model="dummy"), registry=reg, progress=False,
+                            console=console, features=toy_table(tiny_csv))
+    assert "normalisation: speaker (serbench default" in console.export_text()
+    assert record["feature"]["normalisation"] == "speaker"
+    assert record["feature"]["normalisation_source"].startswith("serbench default")

@@ -105,3 +105,42 @@ def test_conformance_batch_uses_masked_mean_shapes():
     batch = _case(DummyModel).make_batch()
     assert batch.x.shape == (4, 7, 3)
     torch.testing.assert_close(masked_mean(batch.x, batch.mask)[3], batch.x[3, 0])
+
+
+def _pytest_without(hidden: str, args: list[str], cwd) -> str:
+    """Run pytest in a fresh interpreter where module ``hidden`` cannot be imported."""
+    import subprocess
+    import sys
+
+    code = (f"import sys; sys.modules[{hidden!r}] = None\n"
+            "import pytest; sys.exit(pytest.main(sys.argv[1:]))")
+    import os
+
+    # only serbench's plugin, as in an environment without pytest-benchmark
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    done = subprocess.run([sys.executable, "-c", code, "-p", "serbench.testing.pytest_plugin",
+                           *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return f"rc={done.returncode}\n{done.stdout}{done.stderr}"
+
+
+def test_without_pytest_benchmark_the_kit_skips_benchmarks_and_says_why(tmp_path):
+    (tmp_path / "test_mixed.py").write_text(
+        "def test_plain():\n    assert True\n\n\n"
+        "def test_timed(benchmark):\n    benchmark(sum, [1, 2])\n")
+    out = _pytest_without("pytest_benchmark", ["-p", "no:cacheprovider", "--benchmark-skip",
+                                               "-rs", "-q", "."], tmp_path)
+    assert out.startswith("rc=0"), out
+    assert "1 passed, 1 skipped" in out
+    assert "pytest-benchmark is not installed (pip install 'serbench[test]')" in out
+
+
+def test_the_conformance_kit_without_pytest_names_the_extra(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pytest'] = None\n"
+            "try:\n    import serbench.testing.conformance\n"
+            "except ImportError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "runs under pytest, which is not installed: pip install 'serbench[test]'" in out

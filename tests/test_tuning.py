@@ -159,6 +159,21 @@ def test_models_without_a_space():
         spaces.model_space(NO_SPACE_SKLEARN)
 
 
+def test_show_space_imports_neither_torch_nor_the_study_machinery():
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from serbench.cli import main; sys.argv = ['serbench', 'tune',"
+            " '-m', 'ar_gru', '--show-space']\ntry:\n main()\nexcept SystemExit: pass\n"
+            "print([m for m in ('torch', 'serbench.tuning.study', 'serbench.tuning.objective')"
+            " if m in sys.modules], time.process_time())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    imported, seconds = out.rsplit(" ", 1)
+    assert imported == "[]"
+    assert float(seconds) < 2.0  # about 0.5 s of CPU; importing torch alone costs more
+
+
 def test_show_space_lists_the_space_and_grids():
     from serbench.cli import cli
 
@@ -183,7 +198,8 @@ def test_first_trial_is_the_defaults_and_the_space_is_recorded(env, tiny_csv, re
     # gamma's default "scale" is not in the space: only C is fixed, gamma is sampled
     assert trials[0].system_attrs["fixed_params"] == {"C": 1.0}
     assert trials[0].params["C"] == 1.0
-    assert trials[0].user_attrs["origin"] == "paper defaults"
+    assert trials[0].user_attrs["origin"] == "model defaults"  # the svm cites no paper
+    assert study.metric_names == ["ua"]  # what optuna-dashboard labels the axis with
     expected = spaces.space_to_json(spaces.model_space(SVM)[0])
     assert study.user_attrs["search_space"] == expected
     for trial in trials:
@@ -357,3 +373,46 @@ def test_plots_are_written(env, tiny_csv, registry, functionals):
                       plots=True)
     names = {p.name for p in result.plots}
     assert {"history.png", "parallel.png", "contour_C_gamma.png"} <= names, result.skipped_plots
+
+
+def test_first_trial_origin_says_paper_variant_and_fixed_values(env, tiny_csv, registry,
+                                                                functionals):
+    from serbench.tuning.study import defaults_origin, prepare
+
+    cited = TuneConfig(run=svm_run(tiny_csv, model="bilstm_att", feature="toy_frames",
+                                   variant="frontend", overrides={"lr": 0.002}))
+    prep = prepare(cited, registry)
+    assert defaults_origin(prep, {"lr": 0.002, "dropout": 0.3}) == \
+        "paper defaults + variant frontend + --set lr"
+    plain = prepare(TuneConfig(run=svm_run(tiny_csv)), registry)
+    assert defaults_origin(plain, {"C": 1.0}) == "model defaults"
+
+
+def test_summary_prints_percentages_and_warns_about_few_trials(env, tiny_csv, registry,
+                                                                functionals):
+    from rich.console import Console
+
+    from serbench.tuning.report import format_value, print_summary
+
+    assert format_value("ua", 0.4567) == "45.7%" and format_value("latency_ms", 1.25) == "1.25"
+    result = run_tune(registry, functionals, svm_run(tiny_csv), trials=3, sampler="random")
+    console = Console(record=True, width=160)
+    summary = dict(result.summary, importances={"ua": {"C": 0.7, "gamma": 0.3}})
+    print_summary(summary, console)
+    text = console.export_text()
+    best = result.summary["best"][0]
+    assert format_value("ua", best["values"][0]) in text
+    assert "importances from 3 complete trial(s) are noise" in text
+    assert "(model defaults)" in text or best["number"] != 0
+    console = Console(record=True, width=160)
+    print_summary(dict(summary, importance_trials=12), console)
+    assert "are noise" not in console.export_text()
+
+
+def test_tune_reads_the_leaderboards_folder_from_the_environment(monkeypatch, tmp_path):
+    from serbench.cli.tune_cmd import command
+
+    monkeypatch.setenv("SERBENCH_LEADERBOARDS", str(tmp_path / "boards"))
+    ctx = command.make_context("tune", ["--model", "svm"])
+    assert ctx.params["leaderboard_root"] == tmp_path / "boards"
+    assert command.make_context("tune", ["-m", "svm", "--threads", "2"]).params["threads"] == 2

@@ -53,3 +53,5 @@ def command(run_a: str, run_b: str, runs_dir: Path | None, n_boot: int, seed: in
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"{name:<{width}}  {value}")
+    for warning in result["warnings"]:
+        click.echo(f"note: {warning}")

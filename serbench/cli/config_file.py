@@ -40,7 +40,7 @@ ALIASES = {"set": "overrides", "corpus_option": "corpus_options",
            "protocol_option": "protocol_options", "feature_param": "feature_params"}
 #: where :func:`load_into_context` leaves the file's tables for :func:`merged_mappings`
 META_KEY = "serbench.config_mappings"
-PATH_OPTIONS = ("data", "runs_dir")
+PATH_OPTIONS = ("data", "runs_dir", "test_data")
 
 
 def read_settings_file(path: Path) -> dict[str, Any]:
@@ -95,6 +95,13 @@ def settings_from_run_config(doc: Mapping[str, Any], path: Path) -> dict[str, An
             "device": doc.get("device_requested"),
             "folds": ",".join(protocol["folds"]) if protocol.get("folds") else None,
         }
+        if ident.get("cross_corpus"):  # a cross-corpus run: its test corpus and extras
+            test = ident["cross_corpus"]["parts"][-1]
+            where = doc.get("cross_corpus_data") or {}
+            settings.update(
+                test_corpus=test["name"], test_label_map=test["label_map"],
+                test_corpus_options=[f"{k}={v}" for k, v in (test.get("options") or {}).items()],
+                test_data=where.get("test_data"), extra_corpora=where.get("extra_corpora") or None)
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"--config {path}: a run config.json without {exc} in its identity; "
                           "is it from an older serbench? Give the run's settings instead.") from exc

@@ -1,7 +1,9 @@
 """``serbench corpus``: look at a corpus before running anything on it.
 
 ``serbench corpus info NAME`` loads any corpus plugin, validates its manifest and prints
-counts per label, speaker and session and the folds of a protocol.
+counts per label, speaker and session and the folds of a protocol. ``--label-maps``
+prints each label map's raw-label -> class table instead, without the data on disk
+(:mod:`serbench.corpora.label_maps`).
 
 The group is extensible: other modules add sub-commands through :data:`SUBCOMMANDS`
 (``name -> "module:attribute"``, imported only when invoked), or call
@@ -20,6 +22,7 @@ from typing import Any
 import click
 import polars as pl
 
+from serbench.cli import completion
 from serbench.plugins import Registry, get_registry
 from serbench.run.options import parse_assignments
 
@@ -118,11 +121,53 @@ def corpus_summary(
     }
 
 
-def _print_summary(summary: Mapping[str, Any]) -> None:
-    from rich.console import Console
+def label_maps_summary(name: str, registry: Registry | None = None) -> dict[str, Any]:
+    """What ``corpus info NAME --label-maps`` prints: every declared label map (no data read).
+
+    Raises:
+        ConfigError: ``name`` is not a registered corpus (with a did-you-mean), or the
+            corpus's label maps exist only once its data is loaded.
+    """
+    from serbench.corpora.label_maps import declared_label_maps, label_map_table
+    from serbench.errors import ConfigError
+
+    spec = (registry or get_registry()).lookup("corpus", name).spec
+    declared = declared_label_maps(spec)
+    if declared.maps is None:
+        raise ConfigError(f"--label-maps: {declared.reason}")
+    return {"corpus": spec.name, "default_label_map": spec.default_label_map,
+            "label_maps": [label_map_table(m) for m in declared.maps.values()]}
+
+
+def _print_label_maps(summary: Mapping[str, Any]) -> None:
     from rich.table import Table
 
-    console = Console()
+    from serbench.cli.console import make_console
+
+    console = make_console()
+    for label_map in summary["label_maps"]:
+        default = " (default)" if label_map["name"] == summary["default_label_map"] else ""
+        console.print(f"[bold]{summary['corpus']}: label map {label_map['name']}{default}[/bold]"
+                      f" - {label_map['description']}")
+        table = Table()
+        table.add_column("raw label")
+        table.add_column("class")
+        for raw, target in label_map["mapping"].items():
+            table.add_row(raw, target)
+        console.print(table)
+        console.print(f"  classes (in confusion-matrix order): {', '.join(label_map['classes'])}"
+                      "; raw labels not listed are dropped")
+        for column, values in label_map["where"].items():
+            console.print(f"  keeps only rows whose {column} is one of: "
+                          f"{', '.join(map(str, values))}")
+
+
+def _print_summary(summary: Mapping[str, Any]) -> None:
+    from rich.table import Table
+
+    from serbench.cli.console import make_console
+
+    console = make_console()
     console.print(
         f"[bold]{summary['corpus']}[/bold]  root: {summary['root']}  "
         f"fingerprint: {summary['fingerprint']}\n"
@@ -170,22 +215,32 @@ def corpus() -> None:
 
 
 @corpus.command("info")
-@click.argument("name")
+@click.argument("name", shell_complete=completion.names("corpus"))
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="The corpus folder or manifest file (default: SERBENCH_DATA/NAME).")
 @click.option("--label-map", default=None, help="Label map (default: the corpus's).")
-@click.option("--protocol", default=None, help="Protocol whose folds to show (default: the corpus's).")
+@click.option("--protocol", default=None, shell_complete=completion.names("protocol"),
+              help="Protocol whose folds to show (default: the corpus's).")
 @click.option("--corpus-option", "corpus_options", multiple=True, metavar="KEY=VALUE",
               help="Option for the corpus loader; repeatable.")
 @click.option("--protocol-option", "protocol_options", multiple=True, metavar="KEY=VALUE",
               help="Option for the protocol (e.g. k=5); repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the folds.")
 @click.option("--no-audio-check", is_flag=True, help="Skip opening every audio file's header.")
+@click.option("--label-maps", "label_maps", is_flag=True,
+              help="Show each label map's raw-label -> class table (no data needed).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def info(name: str, data: Path | None, label_map: str | None, protocol: str | None,
          corpus_options: tuple[str, ...], protocol_options: tuple[str, ...], seed: int,
-         no_audio_check: bool, as_json: bool) -> None:
+         no_audio_check: bool, label_maps: bool, as_json: bool) -> None:
     """Counts per label, speaker, session and fold of corpus NAME."""
+    if label_maps:
+        maps = label_maps_summary(name)
+        if as_json:
+            click.echo(json.dumps(maps, indent=2))
+        else:
+            _print_label_maps(maps)
+        return
     summary = corpus_summary(
         name, data=data, options=parse_assignments(corpus_options, "--corpus-option", typed=False),
         label_map=label_map, protocol=protocol,

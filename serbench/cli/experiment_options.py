@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from serbench.cli import completion
 from serbench.run.resolve import DEVICES, NORMALISATIONS
 from serbench.training.config import PRECISIONS
 
@@ -30,20 +31,23 @@ def experiment_options(set_help: str) -> Callable[[Callable[..., Any]], Callable
             study's fixed value).
     """
     options = [
-        click.option("--model", "-m", required=True,
+        click.option("--model", "-m", required=True, shell_complete=completion.names("model"),
                      help="Registered model name (see `serbench plugins`)."),
-        click.option("--variant", help="One of the model's variants (ablations / table rows)."),
+        click.option("--variant", shell_complete=completion.variants, help="One of the model's variants (ablations / table rows)."),
         click.option("--corpus", "-c", default="synthetic", show_default=True,
+                     shell_complete=completion.names("corpus"),
                      help="Registered corpus name."),
         click.option("--data", type=click.Path(path_type=Path),
                      help="The corpus's folder or manifest file (default: SERBENCH_DATA/<corpus>)."),
         click.option("--corpus-option", "corpus_options", multiple=True, metavar="K=V",
                      help="Option for the corpus loader; repeatable."),
-        click.option("--label-map", help="One of the corpus's label maps."),
-        click.option("--protocol", "-p", help="Registered protocol name."),
+        click.option("--label-map", shell_complete=completion.label_maps, help="One of the corpus's label maps."),
+        click.option("--protocol", "-p", shell_complete=completion.names("protocol"),
+                     help="Registered protocol name."),
         click.option("--protocol-option", "protocol_options", multiple=True, metavar="K=V",
                      help="Protocol option; repeatable."),
-        click.option("--feature", "-f", help="Registered feature name."),
+        click.option("--feature", "-f", shell_complete=completion.names("feature"),
+                     help="Registered feature name."),
         click.option("--feature-param", "feature_params", multiple=True, metavar="K=V",
                      help="Feature extractor parameter; repeatable."),
         click.option("--normalisation", type=click.Choice(NORMALISATIONS),

@@ -36,9 +36,9 @@ def command(run_a: str, run_b: str, out: Path | None, runs_dir: Path | None, c: 
     'fusion'), ready for `serbench leaderboard` and `serbench plot`."""
     import sys
 
-    from rich.console import Console
     from rich.table import Table
 
+    from serbench.cli.console import make_console
     from serbench.run.folder import locate_run
     from serbench.run.fusion import fuse_runs
 
@@ -57,7 +57,7 @@ def command(run_a: str, run_b: str, out: Path | None, runs_dir: Path | None, c: 
         table.add_row(rec["run_id"], *(_pct(mean.get(m)) for m in metrics))
     mean = record["aggregate"]["mean"]
     table.add_row(f"[bold]{record['model']['variant']}[/]", *(_pct(mean.get(m)) for m in metrics))
-    console = Console()
+    console = make_console()
     console.print(table)
     for fold in record["folds"]:  # what each fold's fusion was fitted on, and how
         info = fold["fusion"]

@@ -40,6 +40,10 @@ def add_cmd(runs: tuple[str, ...], root: Path, benchmark: str | None, metrics: s
     metric_list = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     for result in add_runs(list(runs), root, benchmark=benchmark, metrics=metric_list,
                            replace=replace):
+        if result.status == "skipped":
+            click.echo(f"{result.path}: skipped, not a run folder (no record.json or "
+                       "config.json inside)", err=True)
+            continue
         verb = "added to" if result.status == "added" else "already on"
         click.echo(f"{result.run_id}: {verb} {result.benchmark} ({result.path})")
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from serbench.catalogue import model_card, model_listing
+from serbench.cli import completion
 from serbench.plugins import get_registry
 
 
@@ -66,6 +67,9 @@ def _print_card(card: dict[str, Any]) -> None:
     inputs = ", ".join([card["level"], *card["inputs"]])
     console.print(f"  input:    {inputs}; default feature {card['default_feature']}")
     console.print(f"  paper protocol (preferred): {_settings(card['preferred'])}")
+    if "normalisation" not in card["preferred"]:  # serbench.run.resolve.default_normalisation
+        console.print("  normalisation not declared: a run uses speaker where the corpus has "
+                      "several speakers, else global")
     for corpus, settings in card["preferred_per_corpus"].items():
         console.print(f"    on {corpus}: {_settings(settings)}")
     params = card.get("parameters")
@@ -107,7 +111,7 @@ def _print_card(card: dict[str, Any]) -> None:
 
 
 @click.command("models")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=completion.names("model"))
 @click.option("--input-dim", type=click.IntRange(min=1), default=None,
               help="Feature dimension D to count parameters at (default: the dimension of "
                    "the model's preferred feature set).")

@@ -51,8 +51,9 @@ def command(as_json: bool, verbose: bool) -> None:
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from serbench.cli.console import make_console
 
     table = Table(title="serbench plugins")
     for header in ("plugin", "distribution", "version", "registers"):
@@ -62,7 +63,7 @@ def command(as_json: bool, verbose: bool) -> None:
             f"{kind}: {', '.join(names)}" for kind, names in plugin["registers"].items()
         ) or "(nothing)"
         table.add_row(plugin["name"], plugin["distribution"], plugin["version"], registers)
-    console = Console()
+    console = make_console()
     console.print(table)
     if verbose:
         detail = Table(title="components")

@@ -48,6 +48,7 @@ def command(model, corpus, data, corpus_options, label_map, protocol, protocol_o
     serbench does not run are printed with the reason."""
     from rich.console import Console
 
+    from serbench.cli.console import make_console
     from serbench.plugins import get_registry
     from serbench.reproduce.runner import reproduce
     from serbench.reproduce.table import comparison_table
@@ -72,7 +73,7 @@ def command(model, corpus, data, corpus_options, label_map, protocol, protocol_o
         folds=[f.strip() for f in folds.split(",") if f.strip()] if folds else None,
     )
     only = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     try:
         result = reproduce(model, base, registry=registry, seeds=seed_list, only=only,
                            progress=not quiet, console=console, min_per_class=min_per_class)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from serbench.cli.config_file import config_option, merged_mappings
+from serbench.cli.cross_corpus_options import cross_corpus_fields, cross_corpus_options
 from serbench.cli.experiment_options import (
     experiment_options,
     run_config,
@@ -59,6 +60,7 @@ def _folds(value: str | None) -> list[str] | None:
 @click.command("run")
 @config_option
 @experiment_options("Override a hyperparameter (YAML-typed: 3, 1e-3, true, [64,32]); repeatable.")
+@cross_corpus_options
 @seeds_option
 @click.option("--folds", "folds", help="Run only these folds (comma-separated names).")
 @click.option("--resume", is_flag=True, help="Complete only the folds missing from this run.")
@@ -68,16 +70,19 @@ def _folds(value: str | None) -> list[str] | None:
                    "shared machine, fewer threads than cores avoids oversubscription; the "
                    "record stores the count. Not part of the run's identity.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(folds, resume, force, threads, quiet, **options) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print each run's summary (run id, folder, UA/WA/F1 mean and pooled, "
+                   "per-fold UA, timing) as one line of JSON on stdout; the tables go to "
+                   "stderr.")
+def command(folds, resume, force, threads, quiet, as_json, **options) -> None:
     """Train and test a model on every fold of a protocol and write a run record.
 
     Settings not given come from the model variant, the model's defaults, the model's
     preferred (paper) protocol, then the corpus's defaults. With --seeds, one run per
     seed, one after the other.
     """
-    from rich.console import Console
-
     from serbench import paths
+    from serbench.cli.console import make_console
     from serbench.run.pipeline import RunInterrupted, run_experiment
     from serbench.run.report import record_report
 
@@ -85,17 +90,20 @@ def command(folds, resume, force, threads, quiet, **options) -> None:
     options = merged_mappings(ctx, options)
     folds = _folds_of_file_kept(ctx, folds)
     seeds = seeds_of(ctx, options)
-    base = run_config(options, resume=resume, force=force, folds=_folds(folds))
+    base = run_config(options, resume=resume, force=force, folds=_folds(folds),
+                      **cross_corpus_fields(options))
     runs_root = Path(options["runs_dir"]) if options["runs_dir"] else paths.runs_dir()
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
+    report_console = make_console(stderr=as_json)  # --json: stdout holds only the JSON
     records = []
     for seed in seeds:
         config = dataclasses.replace(base, seed=seed)
-        recorded = command_from_context(ctx, {**options, "seed": seed, "folds": folds})
+        recorded = command_from_context(ctx, {**options, "seed": seed, "folds": folds,
+                                              "as_json": False})  # output, not setup
         try:
             record = run_experiment(config, progress=not quiet, console=console,
                                     command=recorded)
@@ -104,9 +112,13 @@ def command(folds, resume, force, threads, quiet, **options) -> None:
             sys.exit(130)
         records.append(record)
         where = runs_root / record["run_id"] / "record.json"
-        Console().print(record_report(record, str(where)))
+        report_console.print(record_report(record, str(where)))
+        if as_json:
+            from serbench.run.summary import record_summary
+
+            click.echo(json.dumps(record_summary(record, where.parent)))
     if len(records) > 1:
-        _print_seed_summary(records)
+        _print_seed_summary(records, err=as_json)
 
 
 #: flags that change a run's folds: a file's fold list (a config.json's) no longer applies
@@ -124,15 +136,16 @@ def _folds_of_file_kept(ctx: click.Context, folds: str | None) -> str | None:
     return folds
 
 
-def _print_seed_summary(records: list[dict[str, Any]]) -> None:
-    """One line per seed and the mean ± std over seeds of the pooled UA."""
+def _print_seed_summary(records: list[dict[str, Any]], err: bool = False) -> None:
+    """One line per seed and the mean ± std over seeds of the pooled UA (on stderr
+    with ``err``)."""
     import statistics
 
     pooled = [r["aggregate"]["pooled"].get("ua") for r in records]
     for record, ua in zip(records, pooled, strict=True):
         click.echo(f"seed {record['training']['seed']} ({record['run_id']}): pooled UA "
-                   f"{'-' if ua is None else f'{100 * ua:.1f}%'}")
+                   f"{'-' if ua is None else f'{100 * ua:.1f}%'}", err=err)
     values = [float(v) for v in pooled if v is not None]
     if len(values) > 1:
         click.echo(f"pooled UA over {len(values)} seeds: {100 * statistics.fmean(values):.1f} "
-                   f"± {100 * statistics.stdev(values):.1f}%")
+                   f"± {100 * statistics.stdev(values):.1f}%", err=err)

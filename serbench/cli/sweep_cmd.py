@@ -37,14 +37,13 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
     Runs already complete (same run id) are skipped, so the same command resumes an
     interrupted campaign; one failing run does not stop the others.
     """
-    from rich.console import Console
-
     from serbench import paths
     from serbench.campaign import report
     from serbench.campaign.sweep import SweepInterrupted, sweep
+    from serbench.cli.console import make_console
 
-    console = Console(stderr=True)
-    out = Console()
+    console = make_console(stderr=True)
+    out = make_console()
     root = runs_dir or paths.runs_dir()
     try:
         result = sweep(suite, runs_dir=root, leaderboards=leaderboard_root, executor=executor,

@@ -16,9 +16,11 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _show_space(model: str, variant: str | None, overrides, grid) -> None:
-    from rich.console import Console
+    """The space as a table; imports neither torch nor the study machinery (it answers
+    in well under a second)."""
     from rich.table import Table
 
+    from serbench.cli.console import make_console
     from serbench.plugins import get_registry
     from serbench.run.resolve import known_hyperparameters, resolve_hparams, resolve_variant
     from serbench.tuning import space as spaces
@@ -42,7 +44,7 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
         mark = "" if name not in defaults or spaces.contains(space[name], value) else \
             " (outside: not enqueued)"
         table.add_row(name, spaces.describe(space[name]), f"{value}{mark}")
-    console = Console()
+    console = make_console()
     console.print(table)
     if spec.grids:
         for name, grid_values in spec.grids.items():
@@ -86,11 +88,16 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
 @click.option("--leaderboard", "leaderboard", is_flag=True,
               help="With --evaluate-best: add the run to its leaderboard.")
 @click.option("--leaderboard-root", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("leaderboards"), show_default=True)
+              default=Path("leaderboards"), envvar="SERBENCH_LEADERBOARDS",
+              show_default=True, show_envvar=True,
+              help="Leaderboards folder for --leaderboard.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="CPU threads for torch (default: torch's choice, one per core); as for "
+                   "`serbench run`, not part of any run's identity.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def command(space, space_file, grid, show_space, trials, timeout, study, storage, sampler,
             pruner, objectives, directions, inner_folds, heartbeat, no_defaults_trial,
-            no_plots, evaluate_best, seeds, leaderboard, leaderboard_root, quiet,
+            no_plots, evaluate_best, seeds, leaderboard, leaderboard_root, threads, quiet,
             **options) -> None:
     """Tune a model's hyperparameters with Optuna, scored on speaker-disjoint inner
     validation splits inside each outer fold's training part (test folds are never seen).
@@ -98,17 +105,16 @@ def command(space, space_file, grid, show_space, trials, timeout, study, storage
     Many workers share a study: run the same command with the same --study and a
     --storage URL (e.g. postgresql://...) on each machine.
     """
-    from rich.console import Console
-
     from serbench.errors import ConfigError
     from serbench.tuning import space as spaces
-    from serbench.tuning.study import TuneConfig, tune
 
     space_overrides = dict(spaces.load_space_file(space_file)) if space_file else {}
     space_overrides.update(spaces.parse_overrides(space))
     if show_space:
         _show_space(options["model"], options["variant"], space_overrides, grid)
         return
+    from serbench.cli.console import make_console
+    from serbench.tuning.study import TuneConfig, tune
     if leaderboard and not evaluate_best:
         raise ConfigError("--leaderboard adds the --evaluate-best run; give both")
     if seeds and not evaluate_best:
@@ -123,7 +129,11 @@ def command(space, space_file, grid, show_space, trials, timeout, study, storage
         inner_folds=inner_folds, heartbeat=heartbeat, enqueue_defaults=not no_defaults_trial,
         plots=not no_plots,
     )
-    console = Console(stderr=True)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    console = make_console(stderr=True)
     result = tune(config, console=console, progress=not quiet)
     click.echo(f"study {result.study.study_name}: {result.folder / 'summary.json'}")
     if evaluate_best:
@@ -142,7 +152,7 @@ def command(space, space_file, grid, show_space, trials, timeout, study, storage
                 progress=not quiet, console=console,
                 command=command_from_context(ctx, {"seed": seed}),
                 features=result.features, leaderboard=leaderboard_root if leaderboard else None)
-            Console().print(record_report(record, str(root / record["run_id"] / "record.json")))
+            make_console().print(record_report(record, str(root / record["run_id"] / "record.json")))
             for item in added or []:
                 click.echo(f"{item.run_id}: {item.status} to leaderboard {item.benchmark} "
                            f"({item.path})")

@@ -26,21 +26,24 @@ class InputSpec:
     Attributes:
         feature_dim: D, the size of one frame (or of the functionals vector).
         num_classes: C, the number of emotion classes.
-        level: ``"frames"`` (x is (B, T, D)) or ``"functionals"`` (x is (B, D)).
+        level: ``"frames"`` (x is (B, T, D)), ``"functionals"`` (x is (B, D)) or
+            ``"waveform"`` (x is (B, N) audio samples; D = 1).
         feature_names: names of the D dimensions.
         tasks: task -> number of classes, always including ``"emotion"``; auxiliary
             tasks (``speaker``, ``gender``) appear when the model asks for them.
         vocab_size: size of the token vocabulary when the model reads ``tokens``.
         classes: emotion class names, in index order.
+        sample_rate: the rate of ``x`` in Hz for ``"waveform"`` (``None`` otherwise).
     """
 
     feature_dim: int
     num_classes: int
-    level: Literal["frames", "functionals"] = "frames"
+    level: Literal["frames", "functionals", "waveform"] = "frames"
     feature_names: tuple[str, ...] = ()
     tasks: dict[str, int] = field(default_factory=dict)
     vocab_size: int | None = None
     classes: tuple[str, ...] = ()
+    sample_rate: int | None = None
 
 
 @dataclass
@@ -48,9 +51,11 @@ class Batch:
     """A padded mini-batch.
 
     Attributes:
-        x: (B, T, D) float frames, zero-padded after ``lengths``; or (B, D) functionals.
-        lengths: (B,) long, valid frames per row (1 for functionals).
-        mask: (B, T) bool, True on valid frames ((B, 1) for functionals).
+        x: (B, T, D) float frames, zero-padded after ``lengths``; or (B, D) functionals;
+            or (B, N) audio samples, zero-padded after ``lengths`` (level ``waveform``).
+        lengths: (B,) long, valid frames (samples) per row (1 for functionals).
+        mask: (B, T) bool, True on valid frames ((B, 1) for functionals, (B, N) for
+            waveforms).
         extras: optional named inputs, present when the model's spec asks for them:
             ``"context"`` adds ``prev_self_x`` (B, Ts, D), ``prev_self_lengths`` (B,),
             ``prev_self_present`` (B,) bool, and the same with ``prev_other_``

@@ -3,6 +3,8 @@
 Features are read from a feature table (``serbench.features`` ``FeatureTable``: anything
 with ``table[utt_id] -> np.ndarray`` of shape (T, D) for frames or (D,) for
 functionals). Targets are integer class indices per task, ``-100`` where unknown.
+Level ``waveform`` reads (N, 1) frames (:mod:`serbench.features.waveform`) and collates
+them into ``Batch.x`` (B, N).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from serbench.errors import ConfigError
 from serbench.nn.masking import lengths_to_mask
 
 IGNORE_INDEX = -100
+#: levels whose items are sequences (T, D), padded along T
+_SEQUENCES = ("frames", "waveform")
 
 
 class FeatureLookup(Protocol):
@@ -34,13 +38,13 @@ class FeatureLookup(Protocol):
 
 def _as_frames(array: np.ndarray, level: str, utt_id: str) -> np.ndarray:
     a = np.asarray(array, dtype=np.float32)
-    want = 2 if level == "frames" else 1
+    want = 2 if level in _SEQUENCES else 1
     if a.ndim != want:
         raise ConfigError(
             f"features of {utt_id!r} have shape {a.shape}; level {level!r} needs "
             f"{'(T, D)' if want == 2 else '(D,)'}"
         )
-    if level == "frames" and a.shape[0] == 0:
+    if level in _SEQUENCES and a.shape[0] == 0:
         raise ConfigError(f"features of {utt_id!r} have no frames; check its audio segment")
     return a
 
@@ -51,7 +55,7 @@ class UtteranceDataset(torch.utils.data.Dataset):
     Args:
         utt_ids: the utterances, in a fixed order (row ``i`` is ``utt_ids[i]``).
         features: feature table; frames (T, D) or functionals (D,).
-        level: ``"frames"`` or ``"functionals"``.
+        level: ``"frames"``, ``"functionals"`` or ``"waveform"`` (items (N, 1)).
         targets: task -> (N,) class indices (``-100`` = unknown); ``"emotion"`` always.
         context: utt_id -> :class:`ContextRef` when the model reads dialogue context.
         tokens: utt_id -> token ids when the model reads transcripts.
@@ -86,7 +90,7 @@ class UtteranceDataset(torch.utils.data.Dataset):
         length = getattr(features, "length", None)
         self._lengths = [
             (int(length(u)) if length else int(np.shape(features[u])[0]))
-            if level == "frames"
+            if level in _SEQUENCES
             else 1
             for u in self.utt_ids
         ]
@@ -145,7 +149,7 @@ class UtteranceDataset(torch.utils.data.Dataset):
 
 def _pad(arrays: Sequence[np.ndarray], level: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack frames (T_i, D) into (B, T, D) zero-padded, or functionals (D,) into (B, D)."""
-    if level != "frames":
+    if level not in _SEQUENCES:
         x = torch.from_numpy(np.stack(arrays))
         return x, torch.ones(len(arrays), dtype=torch.long)
     lengths = torch.tensor([a.shape[0] for a in arrays], dtype=torch.long)
@@ -156,7 +160,7 @@ def _pad(arrays: Sequence[np.ndarray], level: str) -> tuple[torch.Tensor, torch.
 
 
 def _mask(lengths: torch.Tensor, x: torch.Tensor, level: str) -> torch.Tensor:
-    if level != "frames":
+    if level not in _SEQUENCES:
         return torch.ones(x.shape[0], 1, dtype=torch.bool)
     return lengths_to_mask(lengths, x.shape[1])
 
@@ -166,11 +170,17 @@ def collate(items: Sequence[Mapping[str, Any]], level: str) -> Batch:
 
     Context turns (``prev_self``/``prev_other``) that are absent become one zero frame
     (zero vector for functionals) with ``<name>_present=False``. Token sequences are
-    padded with 0; ``token_lengths`` may be 0 for an empty transcript.
+    padded with 0; ``token_lengths`` may be 0 for an empty transcript. Level
+    ``waveform`` pads (N_i, 1) items into ``x`` (B, N).
     """
     if not items:
         raise ValueError("cannot collate an empty batch")
     x, lengths = _pad([it["x"] for it in items], level)
+    if level == "waveform":
+        if x.shape[-1] != 1:
+            raise ConfigError(f"waveform items must be (N, 1) samples, got D={x.shape[-1]}; "
+                              "use --feature waveform")
+        x = x[..., 0]
     batch = Batch(
         x=x,
         lengths=lengths,
@@ -182,7 +192,7 @@ def collate(items: Sequence[Mapping[str, Any]], level: str) -> Batch:
         utt_ids=[it["utt_id"] for it in items],
     )
     dim = items[0]["x"].shape[-1]
-    empty = np.zeros((1, dim) if level == "frames" else (dim,), dtype=np.float32)
+    empty = np.zeros((1, dim) if level in _SEQUENCES else (dim,), dtype=np.float32)
     for name in ("prev_self", "prev_other"):
         if name not in items[0]:
             continue

@@ -8,7 +8,8 @@ Names (see ``serbench.features.opensmile_sets`` for the systematic scheme):
 - the papers' names: ``egemaps`` (= ``egemapsv02_functionals``, 88 dims), ``is10``
   (= ``is10_functionals``, 1582), ``compare_lld`` (= ``compare_2016_lld``, 65),
   ``emobase_lld`` (26), ``iaan45`` (45), ``lld17`` (17; 25 ms / 5 ms, RLC),
-  ``lld17_drn`` (17; 40 ms / 10 ms, DRN), ``st36`` (36), ``tokens`` (transcripts).
+  ``lld17_drn`` (17; 40 ms / 10 ms, DRN), ``st36`` (36), ``tokens`` (transcripts);
+- ``waveform``: the resampled audio itself, for waveform models (serbench.features.waveform).
 """
 
 from serbench import hookimpl
@@ -107,6 +108,13 @@ def _paper_specs() -> list[FeatureSpec]:
             description="transcripts as token ids, vocabulary built on the training fold (RLC lexical branch)",
             citation=RLC, default_params={"lowercase": True, "min_count": 1},
             optional_params=("max_size",),
+        ),
+        FeatureSpec(
+            name="waveform", version=1, level="waveform",
+            extractor="serbench.features.waveform:build",
+            description="the decoded mono signal at the model's rate, as (N, 1) frames, for "
+                        "models that read audio",
+            default_params={"sample_rate": 16000, "max_seconds": 20.0},
         ),
     ]
 

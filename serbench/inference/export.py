@@ -156,6 +156,9 @@ def export_run(run: str | Path, *, fmt: str = "onnx", fold: str | None = None,
     registry = registry or get_registry()
     folder, config, record = run_summary(run, runs_dir)
     spec = check_usable(record, registry)
+    if spec.level == "waveform":  # the checks and the sidecar describe frames or functionals
+        raise ConfigError(f"{spec.name} reads audio (level 'waveform'); export supports frame "
+                          "and functionals models only. Use `serbench predict` with this run.")
     names = [f["name"] for f in record["folds"]]
     fold = fold or names[0]
     if fold == "refit":

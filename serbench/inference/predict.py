@@ -163,7 +163,8 @@ def predict_files(
                 folder.root if model.fold != "refit" else folder.root / "refit", model.fold,
                 table.dim)
         inputs_ = normalised_inputs(table, mode, stats, ids)
-        wrapped = TensorModel(model.net, table.level).eval()
+        # a waveform model reads the (N, 1) frames of the waveform feature as (B, N)
+        wrapped = TensorModel(model.net, model.meta["input_spec"].get("level", table.level)).eval()
         with torch.no_grad():
             for start in range(0, len(ids), batch_size):
                 x, lengths = _pad(inputs_[start:start + batch_size], table.level == "frames")

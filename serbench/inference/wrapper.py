@@ -22,23 +22,28 @@ class TensorModel(nn.Module):
 
     Args:
         net: the serbench model (``net(batch)`` -> (B, C) logits or ``{"emotion": (B, C)}``).
-        level: ``"frames"`` or ``"functionals"``, the input level it was trained on.
+        level: ``"frames"``, ``"functionals"`` or ``"waveform"``, the input level it was
+            trained on.
     """
 
     def __init__(self, net: nn.Module, level: str):
         super().__init__()
         self.net = net
-        self.frames = level == "frames"
+        self.frames = level in ("frames", "waveform")
+        self.waveform = level == "waveform"
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Class probabilities.
 
         Args:
-            x: (B, T, D) float frames, zero-padded after ``lengths``; or (B, D) functionals.
+            x: (B, T, D) float frames, zero-padded after ``lengths``; or (B, D) functionals;
+                or audio (B, N) or (B, N, 1) for a waveform model (passed on as (B, N)).
             lengths: (B,) long, valid frames per row (ones for functionals).
         Returns:
             (B, C) float, softmax of the emotion logits (rows sum to 1).
         """
+        if self.waveform and x.dim() == 3:
+            x = x[..., 0]
         if self.frames:
             steps = torch.arange(x.shape[1], device=x.device)
             mask = steps.unsqueeze(0) < lengths.unsqueeze(1)

@@ -135,26 +135,50 @@ def group_entries(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
     return groups
 
 
+def _round(value: Any) -> Any:
+    """Floats to 4 significant digits (a tuned ``lr`` is not shown with 17 digits)."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, list | tuple):
+        return [_round(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    return value
+
+
+def _show(value: Any) -> str:
+    """A field's value as a label shows it: rounded, strings without quotes."""
+    value = _round(value)
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def _flat(group: Mapping[str, Any]) -> dict[str, str]:
-    out = {f"{k}": json.dumps(v, sort_keys=True) for k, v in group["hyperparameters"].items()}
+    out = {f"{k}": _show(v) for k, v in group["hyperparameters"].items()}
     feature = group["feature"]
     out["features"] = feature["name"]
     out["normalisation"] = str(feature.get("normalisation"))
-    out.update({f"feature.{k}": json.dumps(v, sort_keys=True)
-                for k, v in (feature.get("params") or {}).items()})
-    out.update({f"protocol.{k}": json.dumps(v, sort_keys=True)
-                for k, v in group["protocol_options"].items()})
-    out["study"] = str((group.get("tuning") or {}).get("study"))
+    out.update({f"feature.{k}": _show(v) for k, v in (feature.get("params") or {}).items()})
+    out.update({f"protocol.{k}": _show(v) for k, v in group["protocol_options"].items()})
+    tuning = group.get("tuning") or {}
+    if tuning.get("study") is not None:  # untuned rows have no study: no "study=None"
+        trial = f"#{tuning['trial']}" if tuning.get("trial") is not None else ""
+        out["study"] = f"{tuning['study']}{trial}"
     out["excluded"] = str(feature.get("n_excluded") or 0)
     return out
 
 
 def disambiguate(groups: Sequence[dict[str, Any]]) -> None:
-    """Set ``group["distinct"]``: what tells apart rows with the same model, variant and
-    version (e.g. ``kernel=linear``), or ``""`` where the label alone is unique."""
+    """Tell apart rows with the same model, variant and version.
+
+    Sets ``group["distinct"]`` (every differing field in full, e.g. ``hidden_size=128,
+    normalisation=global``; ``""`` where the label alone is unique), ``group["tag"]`` (a
+    short name: ``a``, ``b``, ... in input order, for narrow tables whose legend carries
+    ``distinct``) and ``group["config"]`` (every field, for a tooltip).
+    """
     by_label: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for g in groups:
-        g["distinct"] = ""
+        g["distinct"], g["tag"] = "", ""
+        g["config"] = ", ".join(f"{k}={v}" for k, v in sorted(_flat(g).items()))
         by_label.setdefault((g["label"], g["model_version"]), []).append(g)
     for same in by_label.values():
         if len(same) < 2:
@@ -162,6 +186,7 @@ def disambiguate(groups: Sequence[dict[str, Any]]) -> None:
         flats = [_flat(g) for g in same]
         keys = sorted({k for f in flats for k in f})
         differing = [k for k in keys if len({f.get(k) for f in flats}) > 1]
-        for g, flat in zip(same, flats, strict=True):
-            text = ", ".join(f"{k}={flat.get(k, '-')}".replace('"', "") for k in differing)
-            g["distinct"] = text[:60] if text else f"#{g['key'][:6]}"
+        for i, (g, flat) in enumerate(zip(same, flats, strict=True)):
+            text = ", ".join(f"{k}={flat.get(k, '-')}" for k in differing)
+            g["distinct"] = text or f"#{g['key'][:6]}"
+            g["tag"] = chr(ord("a") + i) if i < 26 else str(i + 1)

@@ -1,4 +1,4 @@
-/* serbench leaderboard page: sortable table and per-entry details. No dependencies. */
+/* serbench leaderboard page: sortable, filterable table and per-entry details. No dependencies. */
 (function () {
   "use strict";
   var table = document.getElementById("leaderboard");
@@ -34,6 +34,32 @@
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(col); }
     });
   });
+
+  /* filters: model family and feature set hide rows, their details and chart points */
+  var selects = document.querySelectorAll("select[data-filter]");
+  function applyFilters() {
+    var want = {};
+    Array.prototype.forEach.call(selects, function (s) { want[s.getAttribute("data-filter")] = s.value; });
+    function keep(el) {
+      return (!want.model || el.getAttribute("data-model") === want.model) &&
+             (!want.feature || el.getAttribute("data-feature") === want.feature);
+    }
+    var shown = 0, hiddenKeys = {};
+    Array.prototype.forEach.call(body.rows, function (r) {
+      var ok = keep(r);
+      r.hidden = !ok;
+      if (ok) { shown++; } else { hiddenKeys[r.id.slice(4)] = true; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-model]"), function (d) {
+      d.hidden = !keep(d);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("svg g[data-group]"), function (g) {
+      g.classList.toggle("hidden", hiddenKeys[g.getAttribute("data-group")] === true);
+    });
+    var count = document.getElementById("filter-count");
+    if (count) { count.textContent = shown + " of " + body.rows.length + " rows shown"; }
+  }
+  Array.prototype.forEach.call(selects, function (s) { s.addEventListener("change", applyFilters); });
 
   function openFromHash() {
     var id = decodeURIComponent(window.location.hash.slice(1));

@@ -21,18 +21,41 @@ from serbench.leaderboard.schema import SCHEMA_VERSION, check_record
 from serbench.paths import runs_dir
 
 
-def resolve_record_path(run: str | Path) -> Path:
-    """``run`` may be a run folder, a ``record.json``, or a run id under ``SERBENCH_RUNS``."""
+def is_foreign_folder(run: str | Path) -> bool:
+    """A folder that is no run at all: neither ``record.json`` (a finished run) nor
+    ``config.json`` (a run's first file) inside, e.g. ``runs/studies/`` from ``tune``."""
     path = Path(run).expanduser()
+    return path.is_dir() and not (path / "record.json").is_file() \
+        and not (path / "config.json").is_file()
+
+
+def resolve_record_path(run: str | Path) -> Path:
+    """``run`` may be a run folder, a ``record.json``, or a run id under ``SERBENCH_RUNS``.
+
+    Raises:
+        ConfigError: no record there; the message suggests ``--resume`` only for a run
+            folder whose folds are not all done (it has ``config.json``).
+    """
+    path = Path(run).expanduser()
+    if is_foreign_folder(path):
+        raise ConfigError(
+            f"{path} is not a run folder (no record.json or config.json inside): pass run "
+            "folders (runs/<run_id>/), their record.json files, or run ids under "
+            "$SERBENCH_RUNS")
     if path.is_dir():
+        if not (path / "record.json").is_file():
+            raise ConfigError(
+                f"run {path} is not finished (config.json but no record.json): a run writes "
+                "record.json only once every fold is done; finish it with the command in "
+                f"{path / 'config.json'} plus --resume (`serbench run --config "
+                f"{path / 'config.json'} --resume`)")
         path = path / "record.json"
     elif not path.exists() and not path.suffix and (runs_dir() / str(run)).is_dir():
         path = runs_dir() / str(run) / "record.json"
     if not path.is_file():
         raise ConfigError(
             f"no run record at {path}: pass a run folder (runs/<run_id>/), its record.json, "
-            "or a run id under $SERBENCH_RUNS. A run writes record.json only once every fold "
-            "is done; finish an interrupted run with `serbench run --resume`."
+            "or a run id under $SERBENCH_RUNS"
         )
     return path
 
@@ -48,8 +71,11 @@ def load_record(path: Path) -> dict[str, Any]:
 
 
 def benchmark_id(record: Mapping[str, Any]) -> str:
-    """``<corpus>-<label_map>-<protocol>``, e.g. ``iemocap-4class-loso``."""
+    """``<corpus>-<label_map>-<protocol>``, e.g. ``iemocap-4class-loso``; a cross-corpus
+    run is keyed by its pair and label map, e.g. ``nemo-to-synthetic-4class``."""
     label_map = record["corpus"].get("label_map") or "all"
+    if record.get("cross_corpus"):  # the protocol is implied by the pair
+        return f"{record['cross_corpus']['pair']}-{label_map}"
     return f"{record['corpus']['name']}-{label_map}-{record['protocol']['name']}"
 
 
@@ -111,6 +137,20 @@ def prediction_counts(df: Any, classes: list[str], path: Path) -> dict[str, Any]
     return {"by": "speaker", "classes": list(classes), "clusters": dict(sorted(clusters.items()))}
 
 
+def prediction_confusion(df: Any, classes: list[str]) -> dict[str, Any]:
+    """The pooled confusion matrix of a predictions frame: ``matrix[i][j]`` counts test
+    utterances of class ``classes[i]`` predicted as ``classes[j]`` (labels checked by
+    :func:`prediction_counts` first)."""
+    index = {c: i for i, c in enumerate(classes)}
+    matrix = [[0] * len(classes) for _ in classes]
+    for label, pred in df.select("label", "pred").iter_rows():
+        label_i = label if isinstance(label, int) else index[str(label)]
+        pred_i = pred if isinstance(pred, int) else index.get(str(pred))
+        if pred_i is not None and 0 <= pred_i < len(classes):
+            matrix[label_i][pred_i] += 1
+    return {"classes": list(classes), "matrix": matrix}
+
+
 def _excluded(feature: Mapping[str, Any]) -> dict[str, Any]:
     """``excluded_hash`` and ``n_excluded`` of a run that evaluated fewer utterances
     because the feature extractor excluded some (absent for a clean run)."""
@@ -166,4 +206,6 @@ def entry_from_record(record: Mapping[str, Any], *, benchmark: str,
             "throughput_utt_per_s", "n_parameters", "peak_memory_mb", "peak_memory_kind",
             "precision")},
         "counts": prediction_counts(frame, classes, predictions) if frame is not None else None,
+        # absent in entries added before confusion matrices were kept
+        "confusion": prediction_confusion(frame, classes) if frame is not None else None,
     }

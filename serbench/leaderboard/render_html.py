@@ -2,13 +2,15 @@
 
 CSS, JS (``page.css``, ``page.js`` beside this module) and the SVG charts are inlined:
 the page works from a file, offline, forever (no CDN, no fetch). The table is sortable
-by clicking a header; each configuration has a details block (hyperparameters, folds,
-timing, runs); two charts plot the primary score against latency and against parameters.
+by clicking a header and filtered by model family and feature set; columns equal on every
+row move to the header; each configuration has a details block (``html_details.py``);
+two charts plot the primary score against latency and against parameters, with the
+chance level and the Pareto front. The primary score follows the model's name so that a
+phone-width screen shows it without scrolling.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from html import escape
 from importlib import resources
@@ -16,6 +18,7 @@ from typing import Any
 
 from serbench.leaderboard import table
 from serbench.leaderboard.charts import Point, scatter_svg
+from serbench.leaderboard.html_details import details
 
 
 def _asset(name: str) -> str:
@@ -30,21 +33,48 @@ def _sort_attr(value: float | str | None) -> str:
     return escape(str(value), quote=True)
 
 
-def _table(summary: Mapping[str, Any]) -> str:
-    heads = table.columns(summary)
+def _model_cell(group: Mapping[str, Any]) -> str:
+    """Name (a link to the details), marks as badges, and the fields that tell it apart
+    from a same-named row in full; the whole configuration in the tooltip."""
+    name = f"{group['label']} v{group['model_version']}"
+    badges = []
+    if "one-class" in (group.get("flags") or ()):
+        badges.append(("one-class", "one class", "predicts a single class"))
+    if "chance" in (group.get("flags") or ()):
+        badges.append(("chance", "chance", "UA at chance level"))
+    if group.get("superseded_by"):
+        badges.append(("superseded", f"→ v{group['superseded_by']}",
+                       f"superseded by v{group['superseded_by']}"))
+    out = [f'<a href="#entry-{group["key"]}" title="{escape(group.get("config") or "", quote=True)}">'
+           f"{escape(name).replace('/', '/<wbr>')}</a>"]  # a narrow column breaks at "/"
+    out += [f' <span class="badge {css}" title="{escape(tip, quote=True)}">{escape(text)}</span>'
+            for css, text, tip in badges]
+    if group.get("distinct"):
+        out.append(f'<span class="cfg">{escape(group["distinct"])}</span>')
+    return "".join(out)
+
+
+def _table(summary: Mapping[str, Any], lay: table.Layout) -> str:
     out = ['<table id="leaderboard"><thead><tr>']
-    for head in heads:
+    for head in lay.heads:
         kind = "text" if head in table.TEXT_COLUMNS else "number"
         out.append(f'<th scope="col" tabindex="0" data-type="{kind}" aria-sort="none">'
                    f"{escape(head)}</th>")
     out.append("</tr></thead><tbody>")
-    for group in summary["groups"]:
+    primary = table.columns(summary)[2]
+    for group, cells in zip(summary["groups"], lay.rows, strict=True):
         comp = group.get("comparison") or {}
         classes = ["best"] if group["rank"] == 1 else []
         if comp.get("significant"):
             classes.append("significant")
-        out.append(f'<tr id="row-{group["key"]}" class="{" ".join(classes)}">')
-        for head, cell in zip(heads, table.row(group, summary), strict=True):
+        if group.get("flags"):
+            classes.append("flagged")
+        if group.get("superseded_by"):
+            classes.append("superseded")
+        out.append(f'<tr id="row-{group["key"]}" class="{" ".join(classes)}" '
+                   f'data-model="{escape(group["model"], quote=True)}" '
+                   f'data-feature="{escape(group["feature"]["name"], quote=True)}">')
+        for head, cell in zip(lay.heads, cells, strict=True):
             css = "" if head in table.TEXT_COLUMNS else "num"
             if head.startswith("vs best"):
                 css += " cmp"
@@ -52,91 +82,56 @@ def _table(summary: Mapping[str, Any]) -> str:
                 css += " wrap"
             elif head == "Model":
                 css += " model"
-            text = escape(cell.text)
-            if head == "Model":
-                text = f'<a href="#entry-{group["key"]}">{text}</a>'
+            elif head == primary:
+                css += " primary"
+            text = _model_cell(group) if head == "Model" else escape(cell.text)
             out.append(f'<td class="{css.strip()}" data-sort="{_sort_attr(cell.sort)}">{text}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
+def _filters(summary: Mapping[str, Any]) -> str:
+    """Two selects (model family, feature set) that page.js applies to rows and points."""
+    def select(kind: str, label: str, values: list[str]) -> str:
+        options = "".join(f'<option value="{escape(v, quote=True)}">{escape(v)}</option>'
+                          for v in values)
+        return (f'<label>{label} <select id="filter-{kind}" data-filter="{kind}">'
+                f'<option value="">all</option>{options}</select></label>')
+
+    models = sorted({g["model"] for g in summary["groups"]})
+    features = sorted({g["feature"]["name"] for g in summary["groups"]})
+    return ('<div class="filters">' + select("model", "Model family", models)
+            + select("feature", "Feature set", features)
+            + '<span id="filter-count" class="hint"></span></div>')
+
+
 def _charts(summary: Mapping[str, Any]) -> str:
     primary = table.metric_name(summary["primary"])
+    chance = summary.get("chance")
 
     def points(field: str) -> list[Point]:
-        return [Point(table.row_name(g), g["timing"][field], 100 * g["scores"][summary["primary"]]["mean"],
-                      f" ({g['timing'].get('device_name') or 'unknown device'})")
+        return [Point(f"{g['label']} v{g['model_version']}"
+                      + (f" [{g['tag']}]" if g.get("tag") else ""),
+                      g["timing"][field], 100 * g["scores"][summary["primary"]]["mean"],
+                      f" ({g['timing'].get('device_name') or 'unknown device'})",
+                      tag=str(g["rank"]), group=g["key"])
                 for g in summary["groups"]
                 if g["timing"].get(field) and g["scores"][summary["primary"]]["mean"] is not None]
 
+    level = None if chance is None else round(100 * chance, 2)
     return (
         '<div class="chart-row">'
         + scatter_svg(points("inference_latency_ms"), chart_id="chart-latency",
                       title=f"{primary} against inference latency",
-                      x_label="latency per utterance (ms, log scale)", y_label=f"{primary} %")
+                      x_label="latency per utterance (ms, log scale)", y_label=f"{primary} %",
+                      chance=level)
         + scatter_svg(points("n_parameters"), chart_id="chart-params",
                       title=f"{primary} against model size",
-                      x_label="parameters (log scale)", y_label=f"{primary} %")
-        + "</div>"
-    )
-
-
-def _details(group: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
-    primary = summary["primary"]
-    score = group["scores"][primary]
-    feature, timing, ci = group["feature"], group["timing"], group.get("ci")
-    comp = group.get("comparison")
-    rows = [
-        ("Model", f"{group['model']} v{group['model_version']}"
-                  + (f", variant {group['variant']}" if group["variant"] else "")
-                  + (f" — {group['distribution']} {group['distribution_version']}"
-                     if group.get("distribution") else "")),
-        ("Features", f"{feature['name']} v{feature.get('version')}, normalisation "
-                     f"{feature.get('normalisation')}, params "
-                     f"{json.dumps(feature.get('params') or {}, sort_keys=True)}"),
-        ("Seeds", ", ".join(map(str, group["seeds"]))),
-        ("Runs", ", ".join(group["run_ids"])),
-        ("Split hash(es)", ", ".join(group["split_hashes"])),
-        (f"{table.metric_name(primary)} pooled",
-         f"{table.pct(score['pooled'])}"
-         + (f" [{table.pct(ci['low'])}, {table.pct(ci['high'])}] ({ci['method']}, "
-            f"{ci['clusters']} clusters)" if ci else " (no CI: too little data)")),
-        ("vs best", "this is the best entry" if group["rank"] == 1 else
-         ("no folds in common with the best entry" if comp is None else
-          f"the best entry is {100 * comp['delta']:+.2f} points ahead on paired folds, "
-          f"p={comp['p']:.4f} "
-          f"(Holm {comp['p_holm']:.4f}), {comp['n_pairs']} {comp['pairing']} pairs"
-          + (", significant" if comp.get("significant") else ""))),
-        ("Timing", f"{table.number(timing['train_seconds_per_epoch'])} s/epoch, "
-                   f"{table.number(timing['inference_latency_ms'], 3)} ms/utt, "
-                   f"{table.number(timing['throughput_utt_per_s'], 1)} utt/s, "
-                   f"{table.params(timing['n_parameters'])} parameters, peak "
-                   f"{table.number(timing['peak_memory_mb'], 1)} MB "
-                   f"({timing.get('peak_memory_kind') or '–'}) on "
-                   f"{timing.get('device_name') or '–'}, clock {timing.get('clock') or '–'}"),
-    ]
-    if group.get("tuning"):
-        rows.append(("Tuning", json.dumps(group["tuning"], sort_keys=True)))
-    if group.get("citation"):
-        rows.append(("Citation", group["citation"]))
-    seeds = list(group["fold_scores"])
-    folds = sorted({f for s in seeds for f in group["fold_scores"][s]})
-    fold_table = ("<table><thead><tr><th>fold</th>"
-                  + "".join(f"<th>seed {escape(s)}</th>" for s in seeds)
-                  + "</tr></thead><tbody>"
-                  + "".join(f"<tr><td>{escape(f)}</td>"
-                            + "".join(f"<td>{table.pct(group['fold_scores'][s].get(f))}</td>"
-                                      for s in seeds) + "</tr>" for f in folds)
-                  + "</tbody></table>")
-    return (
-        f'<details id="entry-{group["key"]}"><summary>{group["rank"]}. {escape(table.row_name(group))}'
-        f" — {table.metric_name(primary)} {table.pct(score['mean'])} ± "
-        f"{table.pct(score['fold_std'])}</summary><dl class=\"meta\">"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in rows)
-        + "</dl><p>Hyperparameters:</p><pre>"
-        + escape(json.dumps(group["hyperparameters"], sort_keys=True, indent=2))
-        + f"</pre><p>{table.metric_name(primary)} per fold (%):</p>" + fold_table + "</details>"
+                      x_label="parameters (log scale)", y_label=f"{primary} %", chance=level)
+        + '</div><p class="hint">Dashed: chance level. Step line and ringed points: the '
+        "Pareto front (nothing else is both cheaper and better). A number on a point is its "
+        "rank where the name does not fit; hover a point for its name.</p>"
     )
 
 
@@ -144,12 +139,15 @@ def render_html(snapshot: Mapping[str, Any]) -> str:
     """The complete HTML document of a snapshot."""
     summary, info = snapshot["summary"], snapshot["info"]
     title = table.title(snapshot)
+    lay = table.layout(summary)
     meta = [("Corpus", f"{info['corpus']} (fingerprint {info['corpus_fingerprint']})"),
             ("Label map", str(info["label_map"])), ("Protocol", info["protocol"]),
             ("Metrics", ", ".join(table.metric_name(m) for m in info["metrics"])),
             ("Entries", f"{len(summary['groups'])} configuration(s), "
                         f"{summary['n_entries']} run(s)"),
             ("serbench", str(snapshot["serbench_version"]))]
+    meta += [(k, "none" if v == "–" else v)  # equal on every row: said once
+             for k, v in lay.constant.items()]
     if snapshot.get("note"):
         meta.append(("Note", snapshot["note"]))
     warnings = ""
@@ -166,12 +164,13 @@ def render_html(snapshot: Mapping[str, Any]) -> str:
         + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta)
         + f"</dl>{warnings}</header><main><section><h2>Leaderboard</h2>"
         '<p class="hint">Click a column header to sort; click a model for its details.</p>'
-        f'<div class="table-wrap">{_table(summary)}</div><ul class="notes">'
+        + _filters(summary)
+        + f'<div class="table-wrap">{_table(summary, lay)}</div><ul class="notes">'
         + "".join(f"<li>{escape(n)}</li>" for n in table.footnotes(summary))
         + "</ul></section><section><h2>Accuracy against cost</h2>"
         + _charts(summary)
         + "</section><section><h2>Configurations</h2>"
-        + "".join(_details(g, summary) for g in summary["groups"])
+        + "".join(details(g, summary) for g in summary["groups"])
         + "</section></main><footer>Generated by serbench from run records; "
         "published leaderboards are immutable.</footer>"
         f"<script>{_asset('page.js')}</script></body></html>\n"

@@ -53,11 +53,14 @@ def render_markdown(snapshot: Mapping[str, Any]) -> str:
     ]
     if snapshot.get("note"):
         lines.append(f"- Note: {_text(snapshot['note'])}")
-    heads = table.columns(summary)
+    lay = table.layout(summary)
+    if lay.constant:
+        lines.append(f"- {_text(table.constant_line(lay.constant))}")
+    heads = lay.heads
     lines += ["", "| " + " | ".join(_escape(h) for h in heads) + " |",
               "|" + "|".join("---" if h in table.TEXT_COLUMNS else "---:" for h in heads) + "|"]
-    for group in summary["groups"]:
-        lines.append("| " + " | ".join(_escape(c.text) for c in table.row(group, summary)) + " |")
+    for cells in lay.rows:
+        lines.append("| " + " | ".join(_escape(c.text) for c in cells) + " |")
     lines.append("")
     if summary["warnings"]:
         lines += ["## Warnings", ""] + [f"- {_text(w)}" for w in summary["warnings"]] + [""]
@@ -82,6 +85,13 @@ def render_markdown(snapshot: Mapping[str, Any]) -> str:
             f"- seeds {', '.join(map(str, group['seeds']))}; runs "
             + ", ".join(_code(r) for r in group["run_ids"]),
         ]
+        recall = group.get("per_class_recall")
+        if recall:
+            lines.append("- recall per class (%, all test utterances): " + _text(", ".join(
+                f"{c} {table.pct(r)}" for c, r in recall.items())))
+        if group.get("paper"):
+            lines.append(f"- the paper reports {table.pct(group['paper']['value'])} "
+                         f"({_text(group['paper']['label'])})")
         if group.get("citation"):
             lines.append(f"- citation: {_text(group['citation'])}")
         lines.append("")

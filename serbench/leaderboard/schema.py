@@ -84,6 +84,16 @@ _COUNTS = {
     },
 }
 
+_CONFUSION = {
+    "type": ["object", "null"],
+    "required": ["classes", "matrix"],
+    "properties": {
+        "classes": {"type": "array", "items": {"type": "string"}},
+        "matrix": {"type": "array", "items": {"type": "array",
+                                              "items": {"type": "integer", "minimum": 0}}},
+    },
+}
+
 ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -132,6 +142,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "aggregate": _aggregate(_SCALARS),
         "timing": _TIMING,
         "counts": _COUNTS,
+        "confusion": _CONFUSION,  # optional: older entries have none
     },
 }
 

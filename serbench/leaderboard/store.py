@@ -39,6 +39,7 @@ from serbench.leaderboard.atomic import create_exclusive, dump_json, write_atomi
 from serbench.leaderboard.records import (
     benchmark_id,
     entry_from_record,
+    is_foreign_folder,
     load_record,
     record_sha256,
     resolve_record_path,
@@ -50,7 +51,8 @@ DEFAULT_ROOT = Path("leaderboards")
 
 @dataclass(frozen=True)
 class AddResult:
-    """What ``add`` did with one run: ``status`` is ``"added"`` or ``"unchanged"``."""
+    """What ``add`` did with one run: ``status`` is ``"added"``, ``"unchanged"`` or
+    ``"skipped"`` (a folder that is no run; ``benchmark`` is then empty)."""
 
     benchmark: str
     run_id: str
@@ -289,9 +291,19 @@ def list_benchmarks(root: Path) -> list[str]:
 def add_runs(runs: Sequence[str | Path], root: Path = DEFAULT_ROOT, *,
              benchmark: str | None = None, metrics: Sequence[str] | None = None,
              replace: bool = False) -> list[AddResult]:
-    """Add runs (folders, ``record.json`` paths or run ids) to their benchmarks."""
+    """Add runs (folders, ``record.json`` paths or run ids) to their benchmarks.
+
+    Folders that are no run at all (``runs/studies/`` among ``runs/*/``) are skipped, each
+    with an :class:`AddResult` of status ``"skipped"``; when nothing but such folders is
+    given, that is an error (:func:`resolve_record_path`'s message)."""
+    foreign = [run for run in runs if is_foreign_folder(run)]
+    if foreign and len(foreign) == len(runs):
+        resolve_record_path(foreign[0])  # raises: not a run folder
     results = []
     for run in runs:
+        if is_foreign_folder(run):
+            results.append(AddResult("", Path(run).name, "skipped", Path(run)))
+            continue
         path = resolve_record_path(run)
         name = benchmark or benchmark_id(load_record(path))
         results.append(Leaderboard(root, name).add(path, metrics=metrics, replace=replace))

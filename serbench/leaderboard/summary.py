@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from serbench.leaderboard import significance
+from serbench.leaderboard import diagnostics, paper, significance
 from serbench.leaderboard.grouping import (
     aggregate_group,
     disambiguate,
@@ -62,7 +62,6 @@ def summarise(entries: Sequence[Mapping[str, Any]], metrics: Sequence[str], *,
     primary = metrics[0]
     raw = group_entries(entries)
     groups = [aggregate_group(members, metrics) for members in raw.values()]
-    disambiguate(groups)
     members_of = raw  # group_key -> entries; aggregate_group's "key" is that same key
 
     def sort_key(g: dict[str, Any]) -> tuple[float, str]:
@@ -70,8 +69,19 @@ def summarise(entries: Sequence[Mapping[str, Any]], metrics: Sequence[str], *,
         return (-(value if value is not None else float("-inf")), g["label"])
 
     groups.sort(key=sort_key)
+    disambiguate(groups)  # after ranking: short tags follow the rank order
+    diagnostics.mark_superseded(groups)
+    classes = list(entries[0]["corpus"]["classes"]) if entries else []
+    chance = diagnostics.chance_level(classes)
     for rank, g in enumerate(groups, start=1):
         members = members_of[g["key"]]
+        g["per_class_recall"] = diagnostics.per_class_recall(members)
+        g["confusion"] = diagnostics.confusion(members)
+        g["flags"] = diagnostics.flags(members, g["scores"][primary]["mean"], chance)
+        g["epochs"] = diagnostics.epoch_budget(g["hyperparameters"])
+        g["paper"] = (paper.reported(g, corpus=entries[0]["corpus"]["name"],
+                                     label_map=entries[0]["corpus"].get("label_map"),
+                                     metric=primary) if entries else None)
         ci = significance.bootstrap_counts(members) if primary == "ua" else None
         g["ci"] = ci or significance.bootstrap_folds(list(fold_scores(members, primary).values()))
         g["fold_scores"] = {
@@ -99,6 +109,11 @@ def summarise(entries: Sequence[Mapping[str, Any]], metrics: Sequence[str], *,
         "rank_by": RANK_BY,
         "groups": groups,
         "n_entries": len(entries),
+        "classes": classes,
+        "chance": chance,
+        # the paired test can reach alpha for some row: otherwise renderers drop "vs best"
+        "testable": any((g.get("comparison") or {}).get("attainable") for g in groups),
+        "pairs_needed": diagnostics.pairs_needed(alpha),
         "warnings": _warnings(entries, groups),
         "methods": {
             "test": "exact paired permutation test (sign flips) of fold scores against the "

@@ -74,61 +74,156 @@ def comparison_text(group: Mapping[str, Any], *, marker: str = "*") -> str:
     return text
 
 
+#: Columns that leave the table for the header line when every row has the same value.
+FOLDABLE = frozenset({"Features", "Device", "Clock", "± over seeds", "±seeds"})
+#: Marks after a row's name, and what they mean (footnotes say it once).
+MARKS = {"one-class": "†", "chance": "○", "superseded": "‡"}
+
+
+def marks(group: Mapping[str, Any]) -> str:
+    """The row's marks: † predicts one class, ○ at chance, ‡ superseded."""
+    out = [MARKS[f] for f in group.get("flags") or () if f in MARKS]
+    if group.get("superseded_by"):
+        out.append(MARKS["superseded"])
+    return "".join(out)
+
+
+def short_name(group: Mapping[str, Any]) -> str:
+    """``model[/variant] v<version>`` plus the row's short tag (``[a]``) where rows of the
+    same name need telling apart; the tag's fields are listed in full under the table."""
+    name = f"{group['label']} v{group['model_version']}"
+    if group.get("tag"):
+        name += f" [{group['tag']}]"
+    return name + (f" {marks(group)}" if marks(group) else "")
+
+
+def show_comparison(summary: Mapping[str, Any]) -> bool:
+    """Whether "vs best" says anything: some row had pairs enough to reach alpha
+    (published snapshots from before this field always show it)."""
+    return bool(summary.get("testable", True))
+
+
+def has_paper(summary: Mapping[str, Any]) -> bool:
+    """Whether some row has its paper's reported score (then a column shows it)."""
+    return any(g.get("paper") for g in summary["groups"])
+
+
 def columns(summary: Mapping[str, Any], *, short: bool = False) -> list[str]:
-    """Header texts, in order (``short``: compact ones for a terminal)."""
+    """Header texts, in order (``short``: compact ones for a terminal). The primary
+    score follows the model's name so that a narrow screen shows it first."""
     primary = metric_name(summary["primary"])
+    cmp = show_comparison(summary)
+    paper = [f"Paper {primary} %"] if has_paper(summary) else []
     if short:
-        heads = ["#", "Model", "Features", "Seeds", f"{primary} %", f"{primary} pooled [CI]",
-                 "±seeds"]
+        heads = ["#", "Model", f"{primary} %", *paper, f"{primary} pooled [CI]", "Features",
+                 "Seeds", "Epochs", "±seeds"]
         heads += [f"{metric_name(m)} %" for m in summary["metrics"][1:]]
-        return heads + ["vs best", "s/epoch", "ms/utt", "utt/s", "Params", "Peak MB",
-                        "Device", "Clock"]
-    heads = ["#", "Model", "Features", "Seeds", f"{primary} % (mean ± std over folds)",
-             f"{primary} % pooled [95% CI]", "± over seeds"]
+        return heads + (["vs best"] if cmp else []) + [
+            "s/epoch", "ms/utt", "utt/s", "Params", "Peak MB", "Device", "Clock"]
+    heads = ["#", "Model", f"{primary} % (mean ± std over folds)", *paper,
+             f"{primary} % pooled [95% CI]", "Features", "Seeds", "Epochs", "± over seeds"]
     heads += [f"{metric_name(m)} %" for m in summary["metrics"][1:]]
-    heads += ["vs best (paired test)", "Train s/epoch", "Latency ms/utt", "Throughput utt/s",
-              "Params", "Peak MB", "Device", "Clock"]
+    heads += (["vs best (paired test)"] if cmp else []) + [
+        "Train s/epoch", "Latency ms/utt", "Throughput utt/s", "Params", "Peak MB", "Device",
+        "Clock"]
     return heads
 
 
-def row(group: Mapping[str, Any], summary: Mapping[str, Any]) -> list[Cell]:
-    """One group's cells, matching :func:`columns`."""
+def clock_text(timing: Mapping[str, Any]) -> str:
+    """The clock's display name, with the precision of a mixed-precision run."""
+    clock = timing.get("clock")
+    text = ", ".join(CLOCK_NAMES.get(c, c) for c in clock.split(", ")) if clock else "–"
+    if timing.get("precision") and timing["precision"] != "fp32":  # mixed precision says so
+        text += f" ({timing['precision']})"
+    return text
+
+
+def feature_text(group: Mapping[str, Any]) -> str:
+    """``name (normalisation)``."""
+    feature = group["feature"]
+    norm = feature.get("normalisation")
+    return f"{feature['name']} ({norm})" if norm else feature["name"]
+
+
+def row(group: Mapping[str, Any], summary: Mapping[str, Any], *,
+        short: bool = False) -> list[Cell]:
+    """One group's cells, matching :func:`columns` (``short``: the short name)."""
     primary = summary["primary"]
     score = group["scores"][primary]
     ci = group.get("ci")
     ci_text = f" [{pct(ci['low'])}, {pct(ci['high'])}]" if ci else ""
-    feature = group["feature"]["name"]
-    if group["feature"].get("normalisation"):
-        feature += f" ({group['feature']['normalisation']})"
     timing = group["timing"]
     comp = group.get("comparison")
+    mark = marks(group)
+    name = short_name(group) if short else row_name(group) + (f" {mark}" if mark else "")
+    feature = feature_text(group)
+    epochs = group.get("epochs")
     cells = [
         Cell(str(group["rank"]), group["rank"]),
-        Cell(row_name(group), row_name(group)),
+        Cell(name, name),
+        Cell(f"{pct(score['mean'])} ± {pct(score['fold_std'])}", score["mean"]),
+    ]
+    if has_paper(summary):  # the paper's number beside the measured one
+        reported = (group.get("paper") or {}).get("value")
+        cells.append(Cell(pct(reported), reported))
+    cells += [
+        Cell(f"{pct(score['pooled'])}{ci_text}", score["pooled"]),
         Cell(feature, feature),
         Cell(f"{len(group['seeds'])}", len(group["seeds"])),
-        Cell(f"{pct(score['mean'])} ± {pct(score['fold_std'])}", score["mean"]),
-        Cell(f"{pct(score['pooled'])}{ci_text}", score["pooled"]),
+        Cell("–" if epochs is None else str(epochs), epochs),
         Cell(pct(score["seed_std"]), score["seed_std"]),
     ]
     cells += [Cell(pct(group["scores"][m]["mean"]), group["scores"][m]["mean"])
               for m in summary["metrics"][1:]]
-    clock = timing.get("clock")
-    clock_text = ", ".join(CLOCK_NAMES.get(c, c) for c in clock.split(", ")) if clock else "–"
-    if timing.get("precision") and timing["precision"] != "fp32":  # mixed precision says so
-        clock_text += f" ({timing['precision']})"
+    if show_comparison(summary):
+        cells.append(Cell(comparison_text(group), 0.0 if group["rank"] == 1 else
+                          (comp["p_holm"] if comp else None)))
+    clock = clock_text(timing)
     cells += [
-        Cell(comparison_text(group), 0.0 if group["rank"] == 1 else
-             (comp["p_holm"] if comp else None)),
         Cell(number(timing["train_seconds_per_epoch"]), timing["train_seconds_per_epoch"]),
         Cell(number(timing["inference_latency_ms"], 3), timing["inference_latency_ms"]),
         Cell(number(timing["throughput_utt_per_s"], 1), timing["throughput_utt_per_s"]),
         Cell(params(timing["n_parameters"]), timing["n_parameters"]),
         Cell(number(timing["peak_memory_mb"], 1), timing["peak_memory_mb"]),
         Cell(timing.get("device_name") or "–", timing.get("device_name") or ""),
-        Cell(clock_text, clock_text),
+        Cell(clock, clock),
     ]
     return cells
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The table as rendered: kept headers, rows of cells, and the constant columns
+    (``header -> value``) that moved to the line above the table."""
+
+    heads: list[str]
+    rows: list[list[Cell]]
+    constant: dict[str, str]
+
+
+def layout(summary: Mapping[str, Any], *, short: bool = False) -> Layout:
+    """Columns and rows, with :data:`FOLDABLE` columns that are equal on every row (of
+    two or more) moved out of the table into ``constant``."""
+    heads = columns(summary, short=short)
+    rows = [row(g, summary, short=short) for g in summary["groups"]]
+    constant = {h: rows[0][i].text for i, h in enumerate(heads)
+                if h in FOLDABLE and len(rows) > 1 and len({r[i].text for r in rows}) == 1}
+    keep = [i for i, h in enumerate(heads) if h not in constant]
+    return Layout([heads[i] for i in keep], [[r[i] for i in keep] for r in rows], constant)
+
+
+def constant_line(constant: Mapping[str, str]) -> str:
+    """``All rows: Device: X; Clock: Y.`` (empty when nothing is constant)."""
+    if not constant:
+        return ""
+    return "All rows: " + "; ".join(f"{k}: {'none' if v == '–' else v}"  # "–": no value
+                                    for k, v in constant.items()) + "."
+
+
+def legend(summary: Mapping[str, Any]) -> list[str]:
+    """``name [tag]: every differing field`` for rows that share a name."""
+    return [f"{g['label']} v{g['model_version']} [{g['tag']}]: {g['distinct']}"
+            for g in summary["groups"] if g.get("tag")]
 
 
 def title(snapshot: Mapping[str, Any]) -> str:
@@ -140,13 +235,37 @@ def title(snapshot: Mapping[str, Any]) -> str:
 
 
 def footnotes(summary: Mapping[str, Any]) -> list[str]:
-    """How to read the table (methods, significance marker)."""
+    """How to read the table (methods, significance, marks), each said once."""
     m = summary["methods"]
-    return [
+    out = [
         f"Ranked by {metric_name(summary['primary'])} averaged over folds (and seeds). "
-        "Pooled = over all test utterances at once.",
-        f"vs best: {m['test']}; * = significant at alpha={m['alpha']}.",
-        f"CI: {m['bootstrap']} ({'; '.join(sorted({g['ci']['method'] for g in summary['groups'] if g.get('ci')}))}).",
-        "Timing: train seconds per epoch, inference latency per utterance and throughput, "
-        "as measured by serbench (CUDA events on a GPU, a monotonic CPU clock otherwise).",
+        "Pooled = over all test utterances at once. Epochs: the budget (max_epochs).",
     ]
+    if show_comparison(summary):
+        out.append(f"vs best: {m['test']}; * = significant at alpha={m['alpha']}.")
+    else:
+        folds = max((g["n_folds"] for g in summary["groups"]), default=0)
+        need = summary.get("pairs_needed", 0)
+        seeds = -(-need // folds) if folds else need
+        out.append(f"No paired test column: with {folds} folds and these seeds the exact "
+                   f"paired test cannot reach p<{m['alpha']} (it needs {need} fold x seed "
+                   f"pairs, e.g. {seeds} seeds per configuration on the same seeds).")
+    cis = sorted({g["ci"]["method"] for g in summary["groups"] if g.get("ci")})
+    out.append(f"CI: {m['bootstrap']} ({'; '.join(cis)}).")
+    if summary.get("chance") is not None:
+        out.append(f"Chance level (1/{len(summary.get('classes') or [])} classes): "
+                   f"{pct(summary['chance'])}% UA.")
+    groups = summary["groups"]
+    if any("one-class" in (g.get("flags") or ()) for g in groups):
+        out.append(f"{MARKS['one-class']} predicts a single class (per speaker: one class "
+                   "all right, the others all wrong).")
+    if any("chance" in (g.get("flags") or ()) for g in groups):
+        out.append(f"{MARKS['chance']} at chance: UA within 1 point of "
+                   f"{pct(summary.get('chance'))}%.")
+    if any(g.get("superseded_by") for g in groups):
+        out.append(f"{MARKS['superseded']} superseded: a newer version of the same model "
+                   "and variant is on the board.")
+    out.append("Timing: train seconds per epoch, inference latency per utterance and "
+               "throughput, as measured by serbench (CUDA events on a GPU, a monotonic CPU "
+               "clock otherwise).")
+    return out

@@ -17,9 +17,10 @@ A model that pools with attention exposes its weights through a method::
     def attention_maps(self, batch: Batch) -> dict[str, torch.Tensor]:
         '''name -> (B, T) weights over the frames of ``batch.x`` (zero on padding).'''
 
-Names are free-form (``"frames"`` for a single pooling layer; ``"layer2"``,
-``"prev_self"`` ... for several). Each map has one row per utterance and sums to 1
-over its valid frames. ``serbench explain`` calls it under ``torch.no_grad()`` in
+Names are free-form (``"frames"`` for a single pooling layer; ``"layer2"`` ... for
+several), except ``"context/<turn>"``: weights over a previous turn's frames
+(``batch.extras["<turn>_x"]``). Each map has one row per utterance and sums to 1 over
+its valid frames. ``serbench explain`` calls it under ``torch.no_grad()`` in
 ``eval()`` mode and plots the maps against time; models without the method have
 nothing to explain. :func:`has_attention_maps` tells the two apart.
 The full interface, with maps of other shapes ((B, K, T) curves, (B, H, T, T) head

@@ -48,3 +48,9 @@ def register_protocols(register):
         # the corpus decides; e.g. MSP-Podcast pools unidentified speakers as 'Unknown'
         speaker_independent=False,
     ))
+    register(ProtocolSpec(
+        name="cross-corpus",
+        version=1,
+        description="Train/validate on one corpus, test on another (serbench run --test-corpus).",
+        split="serbench.protocols.cross_corpus:split",
+    ))

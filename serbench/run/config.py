@@ -39,6 +39,14 @@ class RunConfig:
             ``tuning`` field (``{"study", "storage", "trial", "objective", "value"}``).
         force: re-run even if a complete run with this configuration exists.
         folds: run only these fold names (None: every fold of the protocol).
+        test_corpus: test on this other corpus (cross-corpus: train and validate on
+            ``corpus``, :mod:`serbench.crosscorpus`); None: the protocol's own folds.
+        test_data, test_corpus_options, test_label_map: the test corpus's ``data``,
+            loader options and label map (None: the same name as ``label_map`` when it has
+            one, else its default).
+        extra_corpora: further training corpora of a cross-corpus run, each ``NAME`` or
+            ``NAME=PATH`` (their label map: the same name as ``label_map``, else their
+            default).
     """
 
     model: str
@@ -61,3 +69,8 @@ class RunConfig:
     tuning: Mapping[str, Any] | None = None
     force: bool = False
     folds: Sequence[str] | None = None
+    test_corpus: str | None = None
+    test_data: Path | str | None = None
+    test_corpus_options: Mapping[str, Any] = field(default_factory=dict)
+    test_label_map: str | None = None
+    extra_corpora: Sequence[str] = ()

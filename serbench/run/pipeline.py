@@ -205,6 +205,10 @@ def _run_locked(res: Resolved, config: RunConfig, *, registry: Registry, progres
         return existing
     for warning in res.warnings:  # also in the record's "warnings"
         _say(console, f"[yellow]warning:[/] {escape(warning)}")
+    if res.sources.get("normalisation", "").startswith("serbench default"):
+        # a plugin that forgot `preferred` should see what its features went through
+        _say(console, f"normalisation: {res.normalisation} ({escape(res.sources['normalisation'])};"
+                      " set `preferred` or --normalisation to choose)")
     created = folder.read_config().get("created") or now_iso()
     done = {name: entry for name, entry in folder.completed_folds().items()
             if name in {f.name for f in res.folds}}
@@ -214,6 +218,11 @@ def _run_locked(res: Resolved, config: RunConfig, *, registry: Registry, progres
     spec = res.spec
     # models reading dialogue context need the turns outside the experiment's classes too
     feature_manifest = res.corpus.manifest if "context" in spec.inputs else res.manifest
+    if features is None and res.cross_corpus is not None:  # each corpus through its own cache
+        from serbench.crosscorpus.features import load_joined_features
+
+        features = load_joined_features(res.cross_corpus, res.feature_entry.spec.name,
+                                        res.feature_params, registry=registry, progress=progress)
     if features is None:
         from serbench.features.cache import load_features
 
@@ -264,6 +273,10 @@ def _run_locked(res: Resolved, config: RunConfig, *, registry: Registry, progres
     summary = aggregate([e["metrics"] for e in entries], y_true, y_pred, res.classes)
     record = build_record(res, folder.run_id, command=command, created=created, folds=entries,
                           aggregate=summary, features=features)
+    if res.cross_corpus is not None:  # the pair names the corpus; both fingerprints kept
+        from serbench.crosscorpus.record import amend_record
+
+        record = amend_record(record, res.cross_corpus, res.normalisation)
     atomic_write_parquet(folder.predictions_path, predictions)
     valid_parts = [folder.fold_valid_predictions_path(f.name) for f in res.folds]
     if valid_parts and all(p.is_file() for p in valid_parts):

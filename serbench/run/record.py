@@ -36,7 +36,7 @@ def identity(res: Resolved) -> dict[str, Any]:
     content), serbench's and the libraries' versions (recorded, not compared).
     """
     spec = res.spec
-    return {
+    ident = {
         "model": {"name": spec.name, "version": spec.version, "variant": res.variant},
         "hyperparameters": res.hparams,
         "corpus": {
@@ -61,6 +61,11 @@ def identity(res: Resolved) -> dict[str, Any]:
         },
         "seed": res.config.seed,
     }
+    if res.cross_corpus is not None:  # the test corpus and its label map change the score
+        from serbench.crosscorpus.record import cross_identity
+
+        ident["cross_corpus"] = cross_identity(res.cross_corpus)
+    return ident
 
 
 def config_hash(ident: Mapping[str, Any]) -> str:
@@ -71,7 +76,8 @@ def config_hash(ident: Mapping[str, Any]) -> str:
 def run_prefix(res: Resolved) -> str:
     """``<model>[-<variant>]-<corpus>-<protocol>-s<seed>``."""
     parts = [res.spec.name] + ([res.variant] if res.variant else [])
-    parts += [res.corpus_entry.spec.name, res.protocol_entry.spec.name, f"s{res.config.seed}"]
+    corpus = res.cross_corpus.pair if res.cross_corpus is not None else res.corpus_entry.spec.name
+    parts += [corpus, res.protocol_entry.spec.name, f"s{res.config.seed}"]
     return "-".join(parts)
 
 
@@ -90,6 +96,10 @@ def config_document(res: Resolved, run_id: str, ident: Mapping[str, Any]) -> dic
         "max_epochs_override": res.config.max_epochs,
         "tuning": dict(res.config.tuning) if res.config.tuning else None,
         "created": now_iso(),
+        **({"cross_corpus_data": {  # the identity has no paths; --config needs them
+            "test_data": str(res.cross_corpus.test.data) if res.cross_corpus.test.data else None,
+            "extra_corpora": [f"{p.corpus.name}={p.data}" if p.data else p.corpus.name
+                              for p in res.cross_corpus.train[1:]]}} if res.cross_corpus else {}),
     }
 
 
@@ -214,6 +224,9 @@ def build_record(
             "level": getattr(features, "level", res.feature_entry.spec.level),
             "dim": getattr(features, "dim", None),
             "normalisation": res.normalisation,
+            # --normalisation, the model's preferred, or serbench's default (which
+            # depends on the corpus's speakers): a reader can tell a choice from a default
+            "normalisation_source": res.sources.get("normalisation"),
             "backend": dict(info.get("backend") or {}) or None,
             # utterances the extractor excluded (with reasons) and their hash: the
             # leaderboard keeps a run on a smaller subset apart from a clean one

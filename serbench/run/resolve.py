@@ -9,7 +9,9 @@ Resolution order for each setting (first hit wins):
    ``label_map``, ``protocol``, ``protocol_options``, ``normalisation``; a nested
    ``preferred[<corpus name>]`` mapping wins over the flat keys for that corpus),
 5. the corpus's defaults (label map, protocol, per-protocol options),
-6. serbench's defaults (feature: ``ModelSpec.default_feature``; normalisation: ``global``).
+6. serbench's defaults (feature: ``ModelSpec.default_feature``; normalisation:
+   ``speaker`` where the experiment's manifest has several speakers, else ``global``:
+   :func:`default_normalisation`).
 
 A preferred label map the corpus does not define, or a preferred protocol no plugin
 registers, is skipped (it is a preference, not a demand); an explicit one is an error.
@@ -85,6 +87,8 @@ class Resolved:
     sources: dict[str, str] = field(default_factory=dict)
     #: what shifts results without being an error (rows left out, tiny test folds)
     warnings: list[str] = field(default_factory=list)
+    #: a cross-corpus run's corpora (``--test-corpus``; :mod:`serbench.crosscorpus`), else None
+    cross_corpus: Any = None
 
     @property
     def spec(self) -> ModelSpec:
@@ -245,6 +249,16 @@ def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_
         )
 
 
+def default_normalisation(manifest: pl.DataFrame) -> tuple[str, str]:
+    """``(normalisation, source)`` for a model that declares none: per-speaker statistics
+    where the experiment has several speakers (worth far more than global statistics on
+    real speech, where speaker differences dominate the features), else ``global``."""
+    speakers = manifest["speaker"].drop_nulls().n_unique() if "speaker" in manifest.columns else 0
+    if speakers > 1:
+        return "speaker", f"serbench default (the model declares none; {speakers} speakers)"
+    return "global", "serbench default (the model declares none; one speaker)"
+
+
 def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
     """Check names, load the corpus, build the manifest and folds; raise on bad input."""
     from serbench.corpora.api import corpus_fingerprint, experiment_manifest, load_corpus
@@ -271,6 +285,9 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
         from serbench.training.precision import check_precision
 
         check_precision(TrainingConfig.from_hparams(hparams).precision, torch.device(device))
+    from serbench.crosscorpus.resolve import check_cross_config
+
+    check_cross_config(config, spec)  # before any corpus is loaded
     layers = _model_layers(spec, variant, config.corpus)
     sources: dict[str, str] = {}
 
@@ -289,11 +306,14 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
                 sources["feature_params"] = where
     check_feature_params(feature_entry.spec, config.feature_params)  # before any loading
     feature_params.update(config.feature_params)
+    from serbench.features.waveform import waveform_feature_params
+
+    # a waveform model's audio is resampled to its own rate; other pairings are refused
+    feature_params = waveform_feature_params(spec, hparams, feature_entry.spec, feature_params,
+                                             config.feature_params)
 
     normalisation = _pick("normalisation", config.normalisation, "--normalisation", layers, sources)
-    if normalisation is None:
-        normalisation, sources["normalisation"] = "global", "serbench default"
-    if normalisation not in NORMALISATIONS:
+    if normalisation is not None and normalisation not in NORMALISATIONS:
         raise ConfigError(
             f"normalisation {normalisation!r} (from {sources['normalisation']}): "
             f"choose one of {', '.join(NORMALISATIONS)}"
@@ -330,6 +350,16 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
     classes = list(corpus.label_maps[label_map].classes)
     manifest = experiment_manifest(corpus, label_map)
     fingerprint = corpus_fingerprint(corpus)
+    cross = None
+    if config.test_corpus is not None:  # train on this corpus, test on another
+        from serbench.crosscorpus.resolve import PROTOCOL, join_corpora
+
+        cross = join_corpora(config, corpus, label_map, sources["label_map"], data, registry,
+                             check_audio=check_audio)
+        manifest, classes, fingerprint = cross.manifest, cross.classes, cross.fingerprint
+        protocol_name, sources["protocol"] = PROTOCOL, "--test-corpus"
+    if normalisation is None:
+        normalisation, sources["normalisation"] = default_normalisation(manifest)
 
     if protocol_name is None:
         protocol_name, sources["protocol"] = corpus.default_protocol, "corpus default"
@@ -370,7 +400,8 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
             )
         folds = [f for f in folds if f.name in set(config.folds)]
     check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch")
-    warnings = [*corpus.warnings, *small_fold_warnings(manifest, folds, classes)]
+    warnings = [*corpus.warnings, *(cross.warnings if cross else []),
+                *small_fold_warnings(manifest, folds, classes)]
 
     return Resolved(
         config=config, model=model, variant=variant, hparams=hparams,
@@ -379,5 +410,5 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
         protocol_entry=protocol_entry, protocol_options=protocol_options, folds=folds,
         all_fold_names=all_names, split_hash=split_hash(folds), feature_entry=feature_entry,
         feature_params=feature_params, normalisation=normalisation, device=device,
-        sources=sources, warnings=warnings,
+        sources=sources, warnings=warnings, cross_corpus=cross,
     )

@@ -8,14 +8,16 @@ Subclass :class:`ModelConformance` in a test module and set the class attributes
         model_name = "my_model"          # as registered
         variant = None                   # or a variant name
         hparams = {"hidden": 8}          # small: tests must be fast
-        level = "frames"                 # or "functionals"
-        feature_dim = 6
+        level = "frames"                 # or "functionals", or "waveform"
+        feature_dim = 6                  # 1 for "waveform"
         inputs = ()                      # ("context",) / ("tokens",) as the spec says
 
 pytest then runs the checks below on random batches:
 
 * output: a (B, C) tensor, or a dict with ``"emotion"`` (B, C) and (B, C_t) per task;
 * padding invariance: appending padded frames does not change any output (eval mode);
+  for ``level = "waveform"`` the batch is (B, N) audio at ``sample_rate`` and the
+  lengths are samples (set ``lengths`` to what the model's receptive field needs);
 * determinism: the same seed builds the same weights and gives the same outputs;
 * a few optimiser steps on a fixed batch lower the loss;
 * every trainable parameter receives a finite gradient;
@@ -28,7 +30,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-import pytest
+
+try:
+    import pytest
+except ImportError:  # the kit is pytest classes; serbench itself does not need pytest
+    raise ImportError("serbench.testing.conformance runs under pytest, which is not "
+                      "installed: pip install 'serbench[test]'") from None
 import torch
 
 from serbench.components import ModelSpec
@@ -57,6 +64,8 @@ class ModelConformance:
     #: optimiser steps allowed to bring the loss down
     train_steps: ClassVar[int] = 10
     atol: ClassVar[float] = 1e-5
+    #: the audio rate of a ``level = "waveform"`` model's batches
+    sample_rate: ClassVar[int] = 16000
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -80,11 +89,13 @@ class ModelConformance:
         return InputSpec(
             feature_dim=self.feature_dim,
             num_classes=self.num_classes,
-            level="functionals" if self.level == "functionals" else "frames",
-            feature_names=tuple(f"f{i}" for i in range(self.feature_dim)),
+            level=self.level if self.level in ("functionals", "waveform") else "frames",
+            feature_names=(("waveform",) if self.level == "waveform"
+                           else tuple(f"f{i}" for i in range(self.feature_dim))),
             tasks={"emotion": self.num_classes, **dict(self.aux_tasks)},
             vocab_size=self.vocab_size if "tokens" in self.inputs else None,
             classes=tuple(f"c{i}" for i in range(self.num_classes)),
+            sample_rate=self.sample_rate if self.level == "waveform" else None,
         )
 
     def build(self, seed: int = 0) -> torch.nn.Module:
@@ -104,7 +115,8 @@ class ModelConformance:
         lengths = lengths or self.lengths
         items = []
         for i, t in enumerate(lengths):
-            shape = (t, self.feature_dim) if self.level == "frames" else (self.feature_dim,)
+            shape = ((t, self.feature_dim) if self.level in ("frames", "waveform")
+                     else (self.feature_dim,))
             item: dict[str, Any] = {
                 "utt_id": f"u{i}",
                 "x": rng.normal(size=shape).astype(np.float32),
@@ -119,7 +131,8 @@ class ModelConformance:
             if "tokens" in self.inputs:
                 item["tokens"] = rng.integers(1, self.vocab_size, size=max(1, t)).tolist()
             items.append(item)
-        return collate(items, "frames" if self.level == "frames" else "functionals")
+        return collate(items, self.level if self.level in ("frames", "waveform")
+                       else "functionals")
 
     @staticmethod
     def outputs(model: torch.nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
@@ -147,13 +160,14 @@ class ModelConformance:
         assert torch.isfinite(logits).all()
 
     def test_padding_invariance(self) -> None:
-        if self.level != "frames":
+        if self.level == "functionals":
             pytest.skip("functionals have no padding")
         model = self.build().eval()
         batch = self.make_batch()
-        extra = 5
+        extra = 5 if self.level == "frames" else max(self.lengths)  # audio: many samples
+        pad_shape = (len(batch), extra, *batch.x.shape[2:])  # (B, extra, D) or (B, extra)
         padded = Batch(
-            x=torch.cat([batch.x, batch.x.new_zeros(len(batch), extra, batch.x.shape[2])], 1),
+            x=torch.cat([batch.x, batch.x.new_zeros(pad_shape)], 1),
             lengths=batch.lengths.clone(),
             mask=torch.cat([batch.mask, batch.mask.new_zeros(len(batch), extra)], 1),
             extras=dict(batch.extras),

@@ -18,6 +18,12 @@ Fixtures:
         ``"compiled"`` must build on a machine with a C++ compiler (skipped without one).
 
 The model conformance test lives in :mod:`serbench.testing.conformance`.
+
+The kit runs under pytest, which comes with serbench's ``test`` extra
+(``pip install 'serbench[test]'``, with pytest-benchmark for serbench's own speed suite).
+Without pytest-benchmark, ``--benchmark-skip`` (in serbench's pytest configuration) is
+still accepted and tests that use its ``benchmark`` fixture are skipped, saying why,
+instead of pytest stopping at an unknown option.
 """
 
 from __future__ import annotations
@@ -27,6 +33,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+#: how to get what the kit needs
+INSTALL_HINT = "pip install 'serbench[test]'"
+
+
+def _benchmark_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pytest_benchmark") is not None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Accept ``--benchmark-skip`` when pytest-benchmark (which defines it) is missing."""
+    if not _benchmark_installed():
+        parser.getgroup("serbench").addoption(
+            "--benchmark-skip", action="store_true", default=False,
+            help=f"pytest-benchmark is not installed: benchmark tests are skipped ({INSTALL_HINT})")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests needing pytest-benchmark's ``benchmark`` fixture when it is missing."""
+    if _benchmark_installed():
+        return
+    skip = pytest.mark.skip(reason=f"pytest-benchmark is not installed ({INSTALL_HINT})")
+    for item in items:
+        if "benchmark" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from serbench.components import ModelSpec
 from serbench.data.batch import InputSpec
 from serbench.data.dataset import IGNORE_INDEX, FeatureLookup
 from serbench.errors import ConfigError
+from serbench.features.waveform import NAMES as WAVEFORM_NAMES
+from serbench.features.waveform import model_sample_rate
 from serbench.protocols.base import Fold
 from serbench.training.config import TrainingConfig
 from serbench.training.trainer import EpochCallback
@@ -215,6 +217,10 @@ def run_fold(
             f"model {model.name!r} reads {model.level} but the feature table holds {level}; "
             f"choose a {model.level}-level feature (its default is {model.default_feature!r})"
         )
+    waveform = model.level == "waveform"
+    if waveform and tuple(getattr(features, "names", ()) or ()) != WAVEFORM_NAMES:
+        raise ConfigError(f"model {model.name!r} reads waveform but the feature table holds "
+                          f"{level} features; use --feature waveform")
     config = TrainingConfig.from_hparams(hparams)
     weights = {**dict(model.task_weights), **dict(config.task_weights)}
     aux_tasks = sorted(t for t in weights if t != "emotion")
@@ -226,10 +232,11 @@ def run_fold(
     spec = InputSpec(
         feature_dim=dim,
         num_classes=len(classes),
-        level="functionals" if level == "functionals" else "frames",
+        level="waveform" if waveform else "functionals" if level == "functionals" else "frames",
         feature_names=feature_names,
         tasks=task_sizes,
         classes=tuple(classes),
+        sample_rate=model_sample_rate(hparams) if waveform else None,
     )
     if model.framework == "sklearn":
         from serbench.training.sklearn_runner import run_sklearn_fold

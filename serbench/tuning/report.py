@@ -20,6 +20,21 @@ from optuna.trial import FrozenTrial, TrialState
 #: FAIL trials without a recorded reason: their worker stopped beating
 STALE_REASON = "its worker stopped sending heartbeats (killed or crashed)"
 
+#: fewer complete trials than this and fANOVA importances are mostly noise
+MIN_TRIALS_FOR_IMPORTANCE = 10
+
+
+def format_value(objective: str, value: float | None) -> str:
+    """An objective's value as ``serbench run`` prints it: metrics (fractions) in percent,
+    costs (``latency_ms``, ``params``, ``train_seconds``) as they are."""
+    from serbench.tuning.objective import COSTS
+
+    if value is None:
+        return "-"
+    if objective in COSTS:
+        return f"{value:.4g}"
+    return f"{100 * value:.1f}%"
+
 
 def trial_reason(trial: FrozenTrial) -> str | None:
     """Why a trial did not complete (None for a complete or running one)."""
@@ -99,6 +114,7 @@ def summarise(study: optuna.Study, url: str) -> dict[str, Any]:
         "best": [trial_summary(t) for t in best],
         "pareto_front": [trial_summary(t) for t in best] if len(study.directions) > 1 else None,
         "importances": importances(study),
+        "importance_trials": len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))),
         "trials": [trial_summary(t) for t in study.get_trials(deepcopy=False)],
         "config": {k: v for k, v in study.user_attrs.items() if k != "serbench"},
     }
@@ -140,8 +156,15 @@ def print_summary(summary: dict[str, Any], console: Any, plots: Sequence[Path] =
     for trial in summary["best"]:
         values = trial["values"] or []
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in sorted(trial["params"].items()))
-        table.add_row(str(trial["number"]), *[_fmt(v) for v in values], params)
+        number = str(trial["number"]) + (f" ({trial['origin']})" if trial.get("origin") else "")
+        table.add_row(number, *[format_value(name, v) for name, v in
+                                zip(objectives, values, strict=False)], params)
     console.print(table)
+    n_trials = summary.get("importance_trials", MIN_TRIALS_FOR_IMPORTANCE)
+    if summary["importances"] and n_trials < MIN_TRIALS_FOR_IMPORTANCE:
+        console.print(f"[yellow]note[/]: importances from {n_trials} complete trial(s) are "
+                      f"noise; read them from about {MIN_TRIALS_FOR_IMPORTANCE} trials on "
+                      "(--trials)")
     for name, values in summary["importances"].items():
         imp = Table(title=f"Parameter importance ({name})")
         imp.add_column("parameter")

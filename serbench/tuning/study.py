@@ -248,8 +248,22 @@ def enqueue_defaults(study: optuna.Study, prep: Prepared) -> dict[str, Any] | No
               and spaces.contains(dist, prep.resolved.hparams[name])}
     if not params:
         return None
-    study.enqueue_trial(params, user_attrs={"origin": "paper defaults"}, skip_if_exists=True)
+    study.enqueue_trial(params, user_attrs={"origin": defaults_origin(prep, params)},
+                        skip_if_exists=True)
     return params
+
+
+def defaults_origin(prep: Prepared, params: dict[str, Any]) -> str:
+    """Where the first trial's values come from, e.g. ``"paper defaults + variant iaan"``:
+    "paper" only for a model that cites one, "model" otherwise; ``--set`` values named."""
+    spec = prep.resolved.spec
+    parts = ["paper defaults" if spec.citation else "model defaults"]
+    if prep.resolved.variant:
+        parts.append(f"variant {prep.resolved.variant}")
+    fixed = sorted(set(prep.config.run.overrides) & set(params))
+    if fixed:
+        parts.append(f"--set {', '.join(fixed)}")
+    return " + ".join(parts)
 
 
 def load_trial_data(prep: Prepared, registry: Registry, features: Any = None,
@@ -289,12 +303,21 @@ def _progress(console: Any, enabled: bool):
 def tune(config: TuneConfig, *, registry: Registry | None = None, console: Any = None,
          progress: bool = True, features: Any = None) -> TuneResult:
     """Run (or resume, or join) a study and summarise it; see the module docstring."""
-    from serbench.tuning.report import counts, print_summary, save_summary, summarise
+    from serbench.tuning.report import (
+        counts,
+        format_value,
+        print_summary,
+        save_summary,
+        summarise,
+    )
 
     registry = registry or get_registry()
     prep = prepare(config, registry)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own progress and summary
     study, seed = open_study(prep)
+    with warnings.catch_warnings():  # experimental in Optuna 5; optuna-dashboard reads it
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(prep.objectives))
     features, splits = load_trial_data(prep, registry, features=features, progress=progress)
     if console is not None:
         for split in splits:
@@ -333,7 +356,8 @@ def tune(config: TuneConfig, *, registry: Registry | None = None, console: Any =
                 best = ""
                 if not multi and any(t.state == TrialState.COMPLETE
                                      for t in study.get_trials(deepcopy=False)):
-                    best = f" best {prep.objectives[0]} {study.best_value:.4f}"
+                    best = f" best {prep.objectives[0]} " + format_value(
+                        prep.objectives[0], study.best_value)
                 bars.update(task, completed=min(done, prep.target),
                             description=f"trials ({prep.study_name}){best}")
 

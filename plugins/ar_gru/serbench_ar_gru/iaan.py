@@ -191,8 +191,14 @@ class IAAN(nn.Module):
         return self.classifier(hidden)
 
     def attention_maps(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """``{"frames": (B, T)}``: the interaction-aware attention over ``batch.x``."""
-        return {"frames": self._encode(batch)["alpha"]}
+        """The interaction-aware attention over ``batch.x``, ``"frames"``: (B, T), and the
+        context encoders' self-attention over each previous turn's frames,
+        ``"context/prev_self"``: (B, Ts_p) and ``"context/prev_other"``: (B, Ts_r)
+        (zero where padded or, with ``absent_context="zero"``, where the turn is absent;
+        see :mod:`serbench.explain`)."""
+        enc = self._encode(batch)
+        return {"frames": enc["alpha"], "context/prev_self": enc["prev_self"],
+                "context/prev_other": enc["prev_other"]}
 
 
 def build(spec: InputSpec, hparams: Mapping[str, Any]) -> IAAN:

@@ -110,6 +110,14 @@ def test_attention_maps_are_zero_on_padding() -> None:
     assert alpha.shape == batch.mask.shape
     assert alpha[~batch.mask].abs().max() == 0
     torch.testing.assert_close(alpha.sum(-1), torch.ones(3))
+    # the context encoders' attention over each previous turn's frames (serbench explain)
+    for turn, present in (("prev_self", (True, False, True)), ("prev_other", (False, True, True))):
+        weights = maps[f"context/{turn}"]
+        lengths = batch.extras[f"{turn}_lengths"]
+        assert weights.shape == batch.extras[f"{turn}_x"].shape[:2]
+        valid = torch.arange(weights.shape[1])[None] < lengths[:, None]
+        assert weights[~valid].abs().max() == 0
+        torch.testing.assert_close(weights.sum(-1), torch.tensor(present, dtype=torch.float))
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))

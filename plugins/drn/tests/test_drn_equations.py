@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from serbench.data.batch import Batch, InputSpec
 from serbench.lazy import resolve
 from serbench.nn.masking import lengths_to_mask
-from serbench.nn.resconv import MaskedBatchNorm1d
+from serbench.testing.reference import frontend_by_hand, lstm_by_hand, randomise_norms
 
 from serbench_drn import plugin
 
@@ -92,78 +91,12 @@ def test_dilation_compensates_the_receptive_field() -> None:
 
 # --- the reference forward pass, one unpadded row at a time -----------------------------
 
-def _conv(x: torch.Tensor, conv: torch.nn.Conv1d, stride: int, dilation: int) -> torch.Tensor:
-    """Eqs. 1-2 with "same" zero padding: x (T, C_in) -> (ceil(T / stride), C_out)."""
-    span = (conv.weight.shape[-1] - 1) * dilation
-    padded = F.pad(x.T.unsqueeze(0), (span // 2, span - span // 2))
-    return F.conv1d(padded, conv.weight, conv.bias, stride=stride, dilation=dilation)[0].T
-
-
-def _norm(x: torch.Tensor, bn: MaskedBatchNorm1d) -> torch.Tensor:
-    return (x - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
-
-
-def _self_attention(x: torch.Tensor, att: torch.nn.Module) -> torch.Tensor:
-    """Eqs. 3-4: Concat(head_1..head_r) W^O, head_i = softmax(Q_i K_i^T / sqrt(d)) V_i."""
-    dim, r = x.shape[-1], att.heads
-    d = dim // r
-    q, k, v = (x @ w.T + b for w, b in zip(att.qkv.weight.split(dim), att.qkv.bias.split(dim),
-                                          strict=True))
-    heads = [F.scaled_dot_product_attention(*(m[None, :, i * d:(i + 1) * d] for m in (q, k, v)))[0]
-             for i in range(r)]
-    return torch.cat(heads, -1) @ att.out.weight.T + att.out.bias
-
-
-def _frontend(x: torch.Tensor, model: torch.nn.Module, hp: dict[str, object]) -> torch.Tensor:
-    attention_groups = {int(g) for g in hp["attention_groups"]} if hp["self_attention"] else set()
-    for g, group in enumerate(model.frontend.groups):
-        stride, dilation = int(hp["strides"][g]), int(hp["dilations"][g])
-        x = _conv(x, group.entry.conv, stride, dilation)
-        if int(hp["units"][g]) == 0:
-            x = torch.relu(_norm(x, group.entry_norm))
-        assert len(group.units) == int(hp["units"][g])
-        for unit in group.units:
-            y = torch.relu(_norm(_conv(x, unit.first.conv.conv, 1, dilation), unit.first.norm))
-            if g + 1 in attention_groups:
-                assert unit.attention.heads == int(hp["heads"])
-                y = y + _self_attention(y, unit.attention)
-            y = torch.relu(_norm(_conv(y, unit.second.conv.conv, 1, dilation), unit.second.norm))
-            x = x + y if hp["residual"] else y
-    return x
-
-
-def _lstm_last(x: torch.Tensor, lstm: torch.nn.LSTM) -> torch.Tensor:
-    """Eqs. 5-9 gate by gate (order i, f, g, o), zero initial state; x (T, D) -> h_T (H,)."""
-    for layer in range(lstm.num_layers):
-        w_ih, w_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
-        bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
-        h = c = x.new_zeros(lstm.hidden_size)
-        outputs = []
-        for x_t in x:
-            i, f, g, o = (w_ih @ x_t + w_hh @ h + bias).chunk(4)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            outputs.append(h)
-        x = torch.stack(outputs)
-    return x[-1]
-
-
-def _randomise_norms(model: torch.nn.Module) -> None:
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, MaskedBatchNorm1d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.3, 0.3)
-
-
 @pytest.mark.parametrize("variant", ["baseline", "s1", "s2", "s3", "s4"])
 def test_forward_pass_by_hand(variant: str) -> None:
     hp = _hparams(variant)
     torch.manual_seed(1)
     model = _build(variant).eval()
-    _randomise_norms(model)
+    randomise_norms(model)
     lengths = torch.tensor([37, 21])
     mask = lengths_to_mask(lengths)
     x = torch.randn(2, 37, FEATURES) * mask.unsqueeze(-1)
@@ -175,10 +108,10 @@ def test_forward_pass_by_hand(variant: str) -> None:
         logits = model(Batch(x=x, lengths=lengths, mask=mask))
         features, feature_lengths = model.frontend(x, lengths)
         for b, n in enumerate(lengths.tolist()):
-            m = _frontend(x[b, :n], model, hp)
+            m = frontend_by_hand(x[b, :n], model.frontend, hp)
             assert m.shape[0] == int(feature_lengths[b])
             torch.testing.assert_close(features[b, : m.shape[0]], m, atol=1e-5, rtol=1e-4)
-            z = _lstm_last(m, model.lstm.lstm)
+            z = lstm_by_hand(m, model.lstm.lstm)[-1]
             for lin in linears[:-1]:  # stacked dense layers: Linear -> ReLU
                 z = torch.relu(lin(z))
             torch.testing.assert_close(logits[b], linears[-1](z), atol=1e-5, rtol=1e-4)

@@ -1,4 +1,5 @@
-"""Registers the ``ssl`` feature and the ``ssl_head`` model (entry point ``serbench: ssl``).
+"""Registers the ``ssl`` feature and the ``ssl_head`` and ``ssl_finetune`` models (entry
+point ``serbench: ssl``).
 
 Light on purpose: neither torch nor transformers is imported; the extractor, the builder
 and the search space are lazy references.
@@ -68,6 +69,28 @@ SSL_HEAD = ModelSpec(
     preferred={"feature": "ssl", "feature_params": {"layer": "all"}, "normalisation": "none"},
 )
 
+SSL_FINETUNE = ModelSpec(
+    name="ssl_finetune",
+    version=1,
+    description="a self-supervised upstream fine-tuned on audio (top layers unfrozen) with "
+                "the SUPERB layer-weighted head",
+    citation=f"{UPSTREAMS} {SUPERB}",
+    builder="serbench_ssl.finetune:build",
+    framework="torch",
+    level="waveform",
+    default_feature="waveform",
+    # upstream: required (--set upstream=DIR or hub id); the head as ssl_head; lr and
+    # batch size of serbench's choosing (README, "What differs")
+    defaults={"upstream": None, "revision": None, "unfreeze_top": 2, "sample_rate": 16000,
+              "projection": 256, "pooling": "mean", "classifier": "linear", "mlp_hidden": 256,
+              "dropout": 0.0, "layer_norm": False, "lr": 5e-5, "batch_size": 8,
+              "max_epochs": 20, "patience": 5, "grad_clip": 1.0},
+    variants={"top2": {}, "head_only": {"unfreeze_top": 0}},
+    default_variant="top2",
+    search_space="serbench_ssl.finetune:search_space",
+    preferred={"feature": "waveform", "normalisation": "none"},
+)
+
 
 @hookimpl
 def register_features(register: Callable[[FeatureSpec], None]) -> None:
@@ -77,5 +100,6 @@ def register_features(register: Callable[[FeatureSpec], None]) -> None:
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None]) -> None:
-    """Register ``ssl_head`` (see serbench.hookspecs.register_models)."""
+    """Register ``ssl_head`` and ``ssl_finetune`` (see serbench.hookspecs.register_models)."""
     register(SSL_HEAD)
+    register(SSL_FINETUNE)
