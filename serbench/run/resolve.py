@@ -40,6 +40,7 @@ from serbench.errors import ConfigError
 from serbench.plugins import Registered, Registry
 from serbench.protocols.base import Fold, split_hash
 from serbench.run.config import RunConfig
+from serbench.run.fold_checks import check_folds
 from serbench.training.config import TrainingConfig
 
 #: keys of a model's defaults/variants/preferred that choose run settings, not weights
@@ -224,29 +225,6 @@ def resolve_device(device: str) -> str:
     if device == "cuda":
         raise ConfigError("--device cuda: no CUDA device is available here; use --device cpu")
     return "cpu"
-
-
-def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_valid: bool) -> None:
-    """Each fold must have training and test utterances (and validation, for torch models)."""
-    if not folds:
-        raise ConfigError(f"protocol {protocol!r} produced no folds for this corpus")
-    speakers = dict(zip(manifest["utt_id"].to_list(), manifest["speaker"].to_list(), strict=True))
-    problems = []
-    for fold in folds:
-        fold.check_disjoint()
-        if not fold.test or not {speakers.get(u) for u in fold.test} - {None}:
-            problems.append(f"fold {fold.name!r} has no test speakers/utterances")
-        if not fold.train:
-            problems.append(f"fold {fold.name!r} has no training utterances")
-        if needs_valid and not fold.valid:
-            problems.append(
-                f"fold {fold.name!r} has no validation utterances (early stopping needs them)"
-            )
-    if problems:
-        raise ConfigError(
-            f"protocol {protocol!r} cannot be used on this corpus: " + "; ".join(problems)
-            + ". Choose another protocol or add speakers/utterances."
-        )
 
 
 def default_normalisation(manifest: pl.DataFrame) -> tuple[str, str]:

@@ -1,0 +1,31 @@
+"""Checks on the folds a protocol produced, before any training starts."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from serbench.errors import ConfigError
+from serbench.protocols.base import Fold
+
+
+def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_valid: bool) -> None:
+    """Each fold must have training and test utterances (and validation, for torch models)."""
+    if not folds:
+        raise ConfigError(f"protocol {protocol!r} produced no folds for this corpus")
+    speakers = dict(zip(manifest["utt_id"].to_list(), manifest["speaker"].to_list(), strict=True))
+    problems = []
+    for fold in folds:
+        fold.check_disjoint()
+        if not fold.test or not {speakers.get(u) for u in fold.test} - {None}:
+            problems.append(f"fold {fold.name!r} has no test speakers/utterances")
+        if not fold.train:
+            problems.append(f"fold {fold.name!r} has no training utterances")
+        if needs_valid and not fold.valid:
+            problems.append(
+                f"fold {fold.name!r} has no validation utterances (early stopping needs them)"
+            )
+    if problems:
+        raise ConfigError(
+            f"protocol {protocol!r} cannot be used on this corpus: " + "; ".join(problems)
+            + ". Choose another protocol or add speakers/utterances."
+        )
