@@ -160,7 +160,7 @@ def test_workers_share_a_study_and_survive_a_killed_worker(postgres_url, tmp_pat
     assert len(complete) == TARGET
     assert len(failed) == 1, [(t.number, t.state.name) for t in trials]
     dead = failed[0]
-    assert dead.user_attrs.get("origin") == "paper defaults"  # the first trial, killed
+    assert dead.user_attrs.get("origin") == "model defaults"  # the first trial (slow_svm cites no paper), killed
     retries = [t for t in trials
                if optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(t)
                == dead.number]
