@@ -53,3 +53,29 @@ def test_forward_pass_by_hand() -> None:
             z = (alpha.unsqueeze(-1) * y).sum(0)
             torch.testing.assert_close(logits[b], model.out.weight @ z + model.out.bias,
                                        atol=1e-5, rtol=1e-4)
+
+
+def test_attentive_statistics_pooling_by_hand() -> None:
+    """``statistics``: the classifier reads ``[z, s]``, ``s = sqrt(sum_t alpha_t (y_t - z)^2)``
+    (Okabe et al. 2018), written here as the weighted variance around ``z``."""
+    torch.manual_seed(1)
+    model = build(InputSpec(feature_dim=3, num_classes=4),
+                  {"hidden": 4, "statistics": True}).eval()
+    with torch.no_grad():
+        model.pool.u.weight.mul_(4.0)
+    lengths = torch.tensor([6, 3])
+    mask = lengths_to_mask(lengths)
+    x = torch.randn(2, 6, 3) * mask.unsqueeze(-1)
+    with torch.no_grad():
+        logits = model(Batch(x=x, lengths=lengths, mask=mask))
+        for b, n in enumerate(lengths.tolist()):
+            fwd = _direction(x[b, :n], model.lstm, 0, "")
+            bwd = _direction(x[b, :n].flip(0), model.lstm, 0, "_reverse").flip(0)
+            y = torch.cat([fwd, bwd], dim=-1)
+            scores = y @ model.pool.u.weight[0]
+            alpha = torch.exp(scores) / torch.exp(scores).sum()
+            z = (alpha.unsqueeze(-1) * y).sum(0)
+            s = (alpha.unsqueeze(-1) * (y - z) ** 2).sum(0).sqrt()
+            pooled = torch.cat([z, s])
+            torch.testing.assert_close(logits[b], model.out.weight @ pooled + model.out.bias,
+                                       atol=1e-5, rtol=1e-4)

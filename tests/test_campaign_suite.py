@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,26 @@ name = "svm"
         plan(load_suite(path, registry), tmp_path / "runs", registry)
     assert "svm/manifest/s0" in str(info.value) and "7class" in str(info.value)
     assert not (tmp_path / "runs").exists()
+
+
+def test_relative_data_is_anchored_at_the_suite_file_even_from_a_relative_suite_path(
+    tmp_path, tiny_csv, monkeypatch
+):
+    # Run configs are written under runs/campaigns/<name>/configs/ and read from there, so
+    # a data path left relative (suite given as a relative path) would point nowhere.
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    relative_data = os.path.relpath(tiny_csv, suites)
+    _suite(suites, f"""
+[[benchmarks]]
+corpus = "manifest"
+data = "{relative_data}"
+protocol = "loso-speaker"
+
+[[models]]
+name = "svm"
+""")
+    monkeypatch.chdir(tmp_path)
+    suite = load_suite(Path("suites/suite.toml"), get_registry())
+    data = suite.benchmarks[0].data
+    assert data.is_absolute() and data.resolve() == tiny_csv.resolve()

@@ -159,12 +159,11 @@ def _selfcheck(chromium: str, page: Path, tmp: Path, script: str, *args: str) ->
                       .replace("&amp;", "&"))
 
 
-@pytest.mark.parametrize("width", [1400, 400])
-def test_layout_at_desktop_and_phone_width(chromium: str, page: Path, tmp_path: Path,
-                                           width: int) -> None:
-    """At 1400 and 400 px: the UA column lies inside the viewport (no sideways scroll
-    needed to see a score), names are not clipped, chart labels do not overlap and stay
-    inside their chart, and the filters hide rows and chart points."""
+def _check_layout(chromium: str, page: Path, tmp_path: Path, width: int) -> dict:
+    """Load ``page`` in an iframe ``width`` px wide and assert what every page must hold:
+    no script error, the UA column inside the viewport (no sideways scroll needed to see
+    a score), no clipped model name, chart labels inside their chart and not overlapping.
+    Returns the self-check's findings (the filter results among them)."""
     inner = page.read_text(encoding="utf-8").replace("<head>", "<head>" + _HEAD, 1)
     frame = tmp_path / "frame.html"
     frame.write_text('<!doctype html><html><head></head><body style="margin:0">'
@@ -184,8 +183,37 @@ def test_layout_at_desktop_and_phone_width(chromium: str, page: Path, tmp_path: 
                 overlap_x = min(a[2], b[2]) - max(a[0], b[0])
                 overlap_y = min(a[3], b[3]) - max(a[1], b[1])
                 assert overlap_x <= 1 or overlap_y <= 1, (a, b)
+    return out
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_layout_at_desktop_and_phone_width(chromium: str, page: Path, tmp_path: Path,
+                                           width: int) -> None:
+    """The layout checks at 1400 and 400 px, and the filters hide rows and chart points."""
+    out = _check_layout(chromium, page, tmp_path, width)
     assert out["filteredRows"] == 1 and out["filterCount"] == "1 of 3 rows shown"
     assert out["hiddenPoints"] == 2 * 2  # two rows hidden on each of two charts
+
+
+def _newest_published_pages() -> list[Path]:
+    """The newest published HTML page of every leaderboard shipped under leaderboards/."""
+    root = Path(__file__).resolve().parents[1] / "leaderboards"
+    pages = []
+    for folder in sorted(p for p in root.glob("*/published") if p.is_dir()):
+        versions = sorted(folder.glob("v*.html"), key=lambda p: int(p.stem[1:]))
+        pages += versions[-1:]
+    return pages
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+@pytest.mark.parametrize("shipped", _newest_published_pages(),
+                         ids=lambda p: f"{p.parents[1].name}-{p.stem}")
+def test_shipped_pages_lay_out_at_desktop_and_phone_width(chromium: str, shipped: Path,
+                                                          tmp_path: Path, width: int) -> None:
+    """The pages researchers open (many rows, long names, real charts), not only the
+    three-row fixture."""
+    out = _check_layout(chromium, shipped, tmp_path, width)
+    assert out["filteredRows"] >= 1  # the svm filter leaves the svm rows
 
 
 def test_page_loads_without_errors_sorts_and_draws_charts(chromium: str, page: Path,

@@ -288,7 +288,7 @@ def load_suite(path: Path, registry: Registry) -> Suite:
     if not isinstance(models_doc, list) or not models_doc:
         check.add("models", "required: at least one [[models]] table with a name")
         models_doc = []
-    benchmarks = [_benchmark(check, f"benchmarks[{i}]", t, path.parent, registry)
+    benchmarks = [_benchmark(check, f"benchmarks[{i}]", t, path.resolve().parent, registry)
                   for i, t in enumerate(benchmarks_doc)]
     models = [_model(check, f"models[{i}]", t, defaults, registry)
               for i, t in enumerate(models_doc)]

@@ -16,8 +16,9 @@ IEMOCAP turn labelled "frustrated" in a 4-class run) or outside the fold: only t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -40,6 +41,27 @@ class ContextRef:
 def has_context_columns(manifest: pl.DataFrame) -> bool:
     """Whether ``manifest`` has the ``dialog``, ``turn`` and ``speaker`` columns."""
     return all(c in manifest.columns for c in CONTEXT_COLUMNS)
+
+
+def require_context_columns(spec: Any, hparams: Mapping[str, Any], corpus: str,
+                            manifest: pl.DataFrame) -> None:
+    """A model declaring ``"context"`` in :attr:`ModelSpec.inputs` reads previous dialogue
+    turns (this module); on a corpus whose manifest lacks the ``dialog``/
+    ``turn``/``speaker`` columns it needs ``allow_empty_context`` (every context turn
+    absent), else this raises, from the manifest alone, before any feature is extracted.
+    """
+    if "context" not in spec.inputs or has_context_columns(manifest):
+        return
+    if bool(hparams.get("allow_empty_context", False)):
+        return
+    missing = ", ".join(c for c in CONTEXT_COLUMNS if c not in manifest.columns)
+    raise ConfigError(
+        f"model {spec.name!r} reads dialogue context (the previous turns of each "
+        f"utterance's dialogue), but corpus {corpus!r} has no dialogues: its manifest lacks "
+        f"the column(s) {missing}. Run it on a corpus with dialogues, or pass "
+        "--set allow_empty_context=true to run it with every context turn absent "
+        "(nothing was extracted or trained)."
+    )
 
 
 def context_lookup(

@@ -154,8 +154,9 @@ def _pad(arrays: Sequence[np.ndarray], level: str) -> tuple[torch.Tensor, torch.
         return x, torch.ones(len(arrays), dtype=torch.long)
     lengths = torch.tensor([a.shape[0] for a in arrays], dtype=torch.long)
     x = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1], dtype=torch.float32)
-    for b, a in enumerate(arrays):
-        x[b, : a.shape[0]] = torch.from_numpy(a)
+    view = x.numpy()  # shares x's memory; NumPy copies read-only (memory-mapped) frames
+    for b, a in enumerate(arrays):  # without torch's "array is not writable" warning
+        view[b, : a.shape[0]] = a
     return x, lengths
 
 

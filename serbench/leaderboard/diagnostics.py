@@ -6,8 +6,10 @@ when a version is published, so a published page keeps its marks.
 
 - Chance is ``1 / number of classes`` (the UA of any constant or random predictor).
 - A row is *at chance* when its UA (mean over folds) lies within :data:`CHANCE_TOL` of
-  chance; it *predicts one class* when, for every speaker with two or more classes, the
-  per-utterance counts show one class all correct and every other class all wrong.
+  chance; it *predicts one class* when every run says so in its record's
+  ``single_class.every_fold`` (docs/run-record.md), or, for entries added before that
+  field, when for every speaker with two or more classes the per-utterance counts show
+  one class all correct and every other class all wrong.
 - A row is *superseded* when a row of the same model and variant has a higher
   ``model_version``.
 """
@@ -64,9 +66,17 @@ def confusion(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
 
 
 def predicts_one_class(entries: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether, for every speaker tested on two or more classes, exactly one class is
-    recalled entirely and the others not at all (a constant prediction per fold)."""
-    clusters = _clusters(entries)
+    """Whether every run of the group predicts one class per fold: from the records'
+    ``single_class`` where the entries carry it; for older entries, whether for every
+    speaker tested on two or more classes exactly one class is recalled entirely and
+    the others not at all (a constant prediction per fold)."""
+    flagged = [e["single_class"] for e in entries if e.get("single_class") is not None]
+    older = [e for e in entries if e.get("single_class") is None]
+    if flagged and not all(f.get("every_fold") for f in flagged):
+        return False
+    if not older:
+        return bool(flagged)
+    clusters = _clusters(older)
     if not clusters:
         return False
     judged = 0

@@ -208,4 +208,6 @@ def entry_from_record(record: Mapping[str, Any], *, benchmark: str,
         "counts": prediction_counts(frame, classes, predictions) if frame is not None else None,
         # absent in entries added before confusion matrices were kept
         "confusion": prediction_confusion(frame, classes) if frame is not None else None,
+        # the run's own one-class flag (docs/run-record.md); None for older records
+        "single_class": record.get("single_class"),
     }

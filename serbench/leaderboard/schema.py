@@ -94,6 +94,17 @@ _CONFUSION = {
     },
 }
 
+#: the run record's ``single_class`` (docs/run-record.md)
+_SINGLE_CLASS = {
+    "type": ["object", "null"],
+    "required": ["pooled", "folds", "every_fold"],
+    "properties": {
+        "pooled": _STR,
+        "folds": {"type": "object", "additionalProperties": {"type": "string"}},
+        "every_fold": {"type": "boolean"},
+    },
+}
+
 ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -143,6 +154,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "timing": _TIMING,
         "counts": _COUNTS,
         "confusion": _CONFUSION,  # optional: older entries have none
+        "single_class": _SINGLE_CLASS,  # optional: from records that carry it
     },
 }
 

@@ -139,10 +139,14 @@ def clock_text(timing: Mapping[str, Any]) -> str:
 
 
 def feature_text(group: Mapping[str, Any]) -> str:
-    """``name (normalisation)``."""
+    """``name (normalisation)``; a feature computed by a named upstream model (the ssl
+    feature's ``model`` param, a hub id or local folder) shows it: ``name[model=X]``, so
+    a stand-in checkpoint is visible on the row itself, not only in its details."""
     feature = group["feature"]
     norm = feature.get("normalisation")
-    return f"{feature['name']} ({norm})" if norm else feature["name"]
+    upstream = (feature.get("params") or {}).get("model")
+    name = f"{feature['name']}[model={upstream}]" if isinstance(upstream, str) else feature["name"]
+    return f"{name} ({norm})" if norm else name
 
 
 def row(group: Mapping[str, Any], summary: Mapping[str, Any], *,
@@ -257,8 +261,9 @@ def footnotes(summary: Mapping[str, Any]) -> list[str]:
                    f"{pct(summary['chance'])}% UA.")
     groups = summary["groups"]
     if any("one-class" in (g.get("flags") or ()) for g in groups):
-        out.append(f"{MARKS['one-class']} predicts a single class (per speaker: one class "
-                   "all right, the others all wrong).")
+        out.append(f"{MARKS['one-class']} predicts a single class (in every fold, as the "
+                   "run records say; older entries: per speaker, one class all right, the "
+                   "others all wrong).")
     if any("chance" in (g.get("flags") or ()) for g in groups):
         out.append(f"{MARKS['chance']} at chance: UA within 1 point of "
                    f"{pct(summary.get('chance'))}%.")

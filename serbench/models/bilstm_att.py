@@ -36,6 +36,10 @@ class BiLSTMAttention(nn.Module):
         dropout: dropout on the pooled vector ``z`` (and between LSTM layers).
         fc_layers: frame-level fully connected ReLU layers of width ``hidden`` before
             the LSTM (the paper's optional front end).
+        statistics: attentive statistics pooling (Okabe et al., Interspeech 2018): the
+            pooled vector is ``[z, s]`` with ``s = sqrt(sum_t alpha_t y_t^2 - z^2)``, the
+            attention-weighted standard deviation, next to the paper's weighted mean
+            ``z`` (serbench's extension; off = the paper).
     """
 
     def __init__(
@@ -47,6 +51,7 @@ class BiLSTMAttention(nn.Module):
         layers: int = 1,
         dropout: float = 0.3,
         fc_layers: int = 0,
+        statistics: bool = False,
     ):
         super().__init__()
         front: list[nn.Module] = []
@@ -64,16 +69,23 @@ class BiLSTMAttention(nn.Module):
             dropout=dropout if layers > 1 else 0.0,
         )
         self.pool = AttentionPooling(2 * hidden)
+        self.statistics = statistics
         self.dropout = nn.Dropout(dropout)
-        self.out = nn.Linear(2 * hidden, num_classes)
+        self.out = nn.Linear((4 if statistics else 2) * hidden, num_classes)
 
     def _encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pooled ``z`` (B, 2H) and attention ``alpha`` (B, T)."""
+        """Pooled ``z`` (B, 2H), or ``[z, s]`` (B, 4H) with ``statistics``, and attention
+        ``alpha`` (B, T)."""
         x = self.front(batch.x)
         # y_t: (B, T, 2H) as a packed run gives it; padded steps are zero and get zero
         # attention weight.
         y = run_lstm(self.lstm, x, batch.lengths)
-        return self.pool(y, batch.mask)
+        z, alpha = self.pool(y, batch.mask)
+        if not self.statistics:
+            return z, alpha
+        second = torch.bmm(alpha.unsqueeze(1), y * y).squeeze(1)  # sum_t alpha_t y_t^2
+        s = (second - z * z).clamp(min=1e-6).sqrt()
+        return torch.cat([z, s], dim=-1), alpha
 
     def forward(self, batch: Batch) -> torch.Tensor:
         """Emotion logits.
@@ -93,7 +105,8 @@ class BiLSTMAttention(nn.Module):
 
 
 def build(spec: InputSpec, hparams: Mapping[str, Any]) -> BiLSTMAttention:
-    """Build from hyperparameters ``hidden``, ``layers``, ``dropout``, ``fc_layers``."""
+    """Build from hyperparameters ``hidden``, ``layers``, ``dropout``, ``fc_layers``,
+    ``statistics``."""
     if spec.level != "frames":
         from serbench.errors import ConfigError
 
@@ -105,6 +118,7 @@ def build(spec: InputSpec, hparams: Mapping[str, Any]) -> BiLSTMAttention:
         layers=int(hparams.get("layers", 1)),
         dropout=float(hparams.get("dropout", 0.3)),
         fc_layers=int(hparams.get("fc_layers", 0)),
+        statistics=bool(hparams.get("statistics", False)),
     )
 
 

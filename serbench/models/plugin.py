@@ -58,7 +58,39 @@ BILSTM_ATT = ModelSpec(
     },
     variants={"frontend": {"fc_layers": 2}},
     search_space="serbench.models.bilstm_att:search_space",
+    # attentive statistics pooling (serbench's extension, off = the paper)
+    hyperparameters={"statistics": Param(types=("bool",))},
     preferred={"feature": "emobase_lld", "normalisation": "speaker"},
+)
+
+
+MLP = ModelSpec(
+    name="mlp",
+    version=1,
+    description="Feed-forward network on utterance functionals (the usual neural baseline).",
+    builder="serbench.models.mlp:build",
+    framework="torch",
+    level="functionals",
+    default_feature="egemaps",
+    # serbench's recipe for small corpora, chosen on validation UA (docs/training.md)
+    defaults={
+        "hidden": "256,128",
+        "dropout": 0.3,
+        "input_dropout": 0.0,
+        "lr": 1e-3,
+        "batch_size": 32,
+        "max_epochs": 200,
+        "patience": 30,
+        "grad_clip": 5.0,
+        "feature_noise": 0.1,
+        "select_window": 5,
+        "refit": True,
+    },
+    search_space="serbench.models.mlp:search_space",
+    hyperparameters={"hidden": Param(types=("list",), item="int", low=1),
+                     # K > 1: a deep ensemble of K MLPs (serbench.nn.ensemble)
+                     "members": Param(types=("int",), low=1)},
+    preferred={"feature": "egemaps", "normalisation": "speaker"},
 )
 
 
@@ -67,3 +99,4 @@ def register_models(register):
     """Register the built-in models (see serbench.hookspecs.register_models)."""
     register(SVM)
     register(BILSTM_ATT)
+    register(MLP)

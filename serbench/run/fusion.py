@@ -220,6 +220,9 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
     summary = aggregate([e["metrics"] for e in entries], y_true, y_pred, classes,
                         scores_all=scores)
     timing = aggregate_timing(entries, a["timing"].get("device") or "cpu")
+    from serbench.run.collapse import single_class, single_class_warnings
+
+    collapsed = single_class(predictions, [e["name"] for e in entries])
     record = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -267,9 +270,11 @@ def fuse_runs(run_a: RunFolder, run_b: RunFolder, *, out: Path | None = None,
         "tuning": None,
         "folds": entries,
         "aggregate": summary,
+        "single_class": collapsed,
         "timing": timing,
         # the fused runs' data warnings hold for the fusion too (absent in older records)
-        "warnings": list(dict.fromkeys([*a.get("warnings", []), *b.get("warnings", [])])),
+        "warnings": list(dict.fromkeys([*a.get("warnings", []), *b.get("warnings", [])]))
+        + single_class_warnings(collapsed, len(entries), predictions.height),
     }
     record = json.loads(json.dumps(record, default=_json_default))  # numpy -> plain JSON
     atomic_write_parquet(target.predictions_path, predictions)

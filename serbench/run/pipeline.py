@@ -272,7 +272,7 @@ def _run_locked(res: Resolved, config: RunConfig, *, registry: Registry, progres
     y_true, y_pred = label_indices(predictions, res.classes)
     summary = aggregate([e["metrics"] for e in entries], y_true, y_pred, res.classes)
     record = build_record(res, folder.run_id, command=command, created=created, folds=entries,
-                          aggregate=summary, features=features)
+                          aggregate=summary, features=features, predictions=predictions)
     if res.cross_corpus is not None:  # the pair names the corpus; both fingerprints kept
         from serbench.crosscorpus.record import amend_record
 

@@ -177,9 +177,15 @@ def build_record(
     folds: Sequence[Mapping[str, Any]],
     aggregate: Mapping[str, Any],
     features: Any,
+    predictions: Any = None,
 ) -> dict[str, Any]:
-    """The complete record, keys in the order of docs/run-record.md."""
+    """The complete record, keys in the order of docs/run-record.md; ``predictions``
+    (the run's test prediction rows) gives ``single_class`` (None without them)."""
+    from serbench.run.collapse import single_class, single_class_warnings
+
     spec, model = res.spec, res.model
+    collapsed = (single_class(predictions, [f["name"] for f in folds])
+                 if predictions is not None else None)
     corpus_spec, protocol_spec = res.corpus_entry.spec, res.protocol_entry.spec
     info = features.info() if hasattr(features, "info") else {}
     timing = aggregate_timing(folds, res.device)
@@ -258,8 +264,11 @@ def build_record(
         "tuning": dict(res.config.tuning) if res.config.tuning else None,
         "folds": [dict(f) for f in folds],
         "aggregate": dict(aggregate),
+        # test predictions that use one class only (serbench.run.collapse)
+        "single_class": collapsed,
         "timing": timing,
-        "warnings": run_warnings(res, info),
+        "warnings": run_warnings(res, info) + single_class_warnings(
+            collapsed, len(folds), predictions.height if predictions is not None else 0),
     }
 
 

@@ -18,7 +18,8 @@ registers, is skipped (it is a preference, not a demand); an explicit one is an 
 
 Every bad input stops here with a message naming the cause: unknown names (with a
 did-you-mean), a missing ``--data`` path, bad manifest rows, a label map leaving a class
-empty, a fold with no test utterances, an unknown variant, an unknown ``--set`` key or
+empty, a fold with no test utterances, a dialogue-context model on a corpus without
+dialogues (:func:`serbench.data.context.require_context_columns`), an unknown variant, an unknown ``--set`` key or
 a ``--set`` value outside the hyperparameter's declared type and range
 (:mod:`serbench.hyperparameters`), an unknown ``--feature-param`` name.
 """
@@ -141,6 +142,8 @@ def known_hyperparameters(spec: ModelSpec) -> set[str]:
         except Exception:  # noqa: BLE001 - a broken search space must not block a run
             pass
     known |= set(spec.hyperparameters)
+    if "context" in spec.inputs:  # serbench.data.context.require_context_columns
+        known.add("allow_empty_context")
     return known - set(RUN_SETTING_KEYS)
 
 
@@ -213,18 +216,15 @@ def _pick(
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without a GPU is an error."""
+    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without a GPU is an error
+    (:func:`serbench.training.device.resolve_device`, as a device type name)."""
     if device not in DEVICES:
         raise ConfigError(f"--device {device!r}: choose one of {', '.join(DEVICES)}")
     if device == "cpu":
-        return "cpu"
-    import torch
+        return "cpu"  # without importing torch
+    from serbench.training.device import resolve_device as torch_device
 
-    if torch.cuda.is_available():
-        return "cuda"
-    if device == "cuda":
-        raise ConfigError("--device cuda: no CUDA device is available here; use --device cpu")
-    return "cpu"
+    return torch_device(device).type
 
 
 def default_normalisation(manifest: pl.DataFrame) -> tuple[str, str]:
@@ -240,6 +240,7 @@ def default_normalisation(manifest: pl.DataFrame) -> tuple[str, str]:
 def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
     """Check names, load the corpus, build the manifest and folds; raise on bad input."""
     from serbench.corpora.api import corpus_fingerprint, experiment_manifest, load_corpus
+    from serbench.data.context import require_context_columns
     from serbench.features.params import check_feature_params
     from serbench.protocols._common import small_fold_warnings
     from serbench.protocols.api import make_folds
@@ -326,6 +327,8 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
             f"(from {sources['label_map']}); its label maps: {', '.join(sorted(corpus.label_maps))}"
         )
     classes = list(corpus.label_maps[label_map].classes)
+    # a dialogue-context model on a corpus without dialogues stops before any extraction
+    require_context_columns(spec, hparams, config.corpus, corpus.manifest)
     manifest = experiment_manifest(corpus, label_map)
     fingerprint = corpus_fingerprint(corpus)
     cross = None

@@ -36,6 +36,15 @@ class TrainingConfig:
         bucket_by_length: sort-ish batching to cut padding.
         task_weights: task -> loss weight (overrides the model spec's).
         precision: ``fp32``, ``bf16`` or ``fp16`` (:mod:`serbench.training.precision`).
+        feature_noise, time_masks, time_mask_width, feature_masks, feature_mask_width:
+            training-batch augmentation (:mod:`serbench.training.augment`); off by default.
+        select_window: K. Early stopping and selection look at the mean validation UA of
+            the last K epochs, and the restored model is the average of those K epochs'
+            weights (checkpoint averaging); 1 = the single best epoch.
+        refit: after choosing the epoch on validation, train a fresh model (same seed) on
+            the training and validation utterances together for that many epochs (and
+            the same averaging window) and test that one: small corpora lose a fifth of
+            their speakers to validation otherwise (docs/training.md).
     """
 
     lr: float = 1e-3
@@ -53,6 +62,13 @@ class TrainingConfig:
     bucket_by_length: bool = True
     task_weights: Mapping[str, float] = field(default_factory=dict)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    feature_noise: float = 0.0
+    time_masks: int = 0
+    time_mask_width: float = 0.1
+    feature_masks: int = 0
+    feature_mask_width: float = 0.1
+    select_window: int = 1
+    refit: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -62,6 +78,20 @@ class TrainingConfig:
                 f"precision {self.precision!r} (--precision / --set precision=...): choose one "
                 f"of {', '.join(PRECISIONS)}"
             )
+        if self.select_window < 1:
+            from serbench.errors import ConfigError
+
+            raise ConfigError(
+                f"select_window={self.select_window} (--set select_window=K): K is the number "
+                "of last epochs averaged for selection; use 1 or more"
+            )
+        for name in ("time_mask_width", "feature_mask_width"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                from serbench.errors import ConfigError
+
+                raise ConfigError(
+                    f"{name}={getattr(self, name)} (--set {name}=...): a fraction in [0, 1]"
+                )
 
     @classmethod
     def keys(cls) -> set[str]:

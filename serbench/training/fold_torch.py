@@ -46,6 +46,31 @@ def build_torch_model(
     return module
 
 
+def _refit(model, hparams, config, fold, features, spec, targets, epochs, *,
+           device, seed, context, tokens) -> tuple[torch.nn.Module, float]:
+    """A fresh model trained on train + valid for ``epochs`` epochs (``config.refit``).
+
+    Same seed, same recipe, no validation: the last ``select_window`` epochs' weights
+    are averaged as selection averaged them. Returns the model and its training seconds.
+    """
+    from dataclasses import replace
+
+    from serbench.training.seeding import seed_everything
+
+    both = UtteranceDataset(
+        [*fold.train, *fold.valid], features, spec.level,
+        {task: np.concatenate([targets["train"][task], targets["valid"][task]])
+         for task in targets["train"]},
+        context=context, tokens=tokens,
+    )
+    seed_everything(seed)
+    net = build_torch_model(model, spec, hparams).to(device)
+    again = train(net, both, None, replace(config, max_epochs=max(int(epochs), 1)),
+                  num_classes=spec.num_classes, task_weights=model.task_weights, seed=seed,
+                  device=device, description=f"{fold.name} refit")
+    return net, again.train_seconds
+
+
 def run_torch_fold(
     model: ModelSpec,
     hparams: Mapping[str, Any],
@@ -91,6 +116,17 @@ def run_torch_fold(
     except torch.cuda.OutOfMemoryError as exc:
         raise out_of_memory(model.name, config.batch_size, config.precision, "training",
                             device) from exc
+    train_seconds = result.train_seconds
+    valid = splits["valid"]  # scored for validation-only score fusion (serbench fuse)
+    # the selected model's validation scores: with refit, the tested model has seen them
+    valid_probs = (predict(net, valid, batch_size=config.batch_size, device=device,
+                           precision=config.precision)[0]
+                   if len(valid) else np.zeros((0, spec.num_classes)))
+    if config.refit and len(valid):
+        net, refit_seconds = _refit(model, hparams, config, fold, features, spec, targets,
+                                    result.best_epoch, device=device, seed=seed,
+                                    context=context, tokens=tokens)
+        train_seconds += refit_seconds
     if checkpoint is not None:
         save(
             Path(checkpoint),
@@ -106,10 +142,6 @@ def run_torch_fold(
     try:
         probs, _ = predict(net, test, batch_size=config.batch_size, device=device,
                            precision=config.precision)
-        valid = splits["valid"]  # scored for validation-only score fusion (serbench fuse)
-        valid_probs = (predict(net, valid, batch_size=config.batch_size, device=device,
-                               precision=config.precision)[0]
-                       if len(valid) else np.zeros((0, spec.num_classes)))
 
         @torch.no_grad()
         def infer(rows: Sequence[int]) -> torch.Tensor:
@@ -133,7 +165,7 @@ def run_torch_fold(
         stopped_early=result.stopped_early,
         curve=result.curve,
         timing={
-            "train_seconds": result.train_seconds,
+            "train_seconds": train_seconds,
             "train_seconds_per_epoch": result.train_seconds / max(result.epochs_run, 1),
             **timing,
             "n_parameters": count_parameters(net),

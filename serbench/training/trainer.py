@@ -15,8 +15,6 @@ also measures the share of training time spent waiting for them.
 
 from __future__ import annotations
 
-import copy
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +28,11 @@ from torch.nn import functional as F
 from serbench.data.batch import Batch
 from serbench.data.dataset import IGNORE_INDEX, UtteranceDataset
 from serbench.errors import ConfigError
+from serbench.training.augment import augment_batch, augmentation_active
 from serbench.training.config import TrainingConfig
 from serbench.training.precision import autocast, check_precision, grad_scaler
 from serbench.training.prefetch import Prefetcher
+from serbench.training.selection import CheckpointSelector
 from serbench.training.timing import Stopwatch
 
 #: ``callback(epoch, metrics)``; ``metrics`` is the epoch's curve row. May raise to stop
@@ -101,6 +101,10 @@ def _optimizer(model: nn.Module, config: TrainingConfig) -> torch.optim.Optimize
 class MultiTaskLoss:
     """``sum_t w_t * CE(logits_t, targets_t)``; rows with target -100 are ignored.
 
+    Logits are (B, C), or (K, B, C) from an ensemble of K members in training mode
+    (:class:`serbench.nn.ensemble.MemberEnsemble`): the loss is then the mean of the
+    members' cross-entropies.
+
     Args:
         task_weights: task -> weight; emotion defaults to 1, any other task the model
             returns must be listed (weight 0 switches it off).
@@ -136,6 +140,9 @@ class MultiTaskLoss:
             target = batch.targets[task]
             if not bool((target != IGNORE_INDEX).any()):
                 continue  # every row unknown for this task: no signal, avoid a NaN mean
+            if logits.dim() == 3:  # (K, B, C): an ensemble's members (serbench.nn.ensemble)
+                logits = logits.reshape(-1, logits.shape[-1])  # mean over members and rows
+                target = target.repeat(len(logits) // len(target))
             loss = F.cross_entropy(
                 logits,
                 target,
@@ -252,8 +259,8 @@ def train(
     )
     optimizer = _optimizer(model, config)
     has_valid = valid_set is not None and len(valid_set) > 0
-    best_state = copy.deepcopy(model.state_dict())
-    best_ua, best_epoch = -math.inf, 0
+    selector = CheckpointSelector(config.select_window, config.max_epochs)
+    augment = augmentation_active(config)
     result = TrainResult(best_epoch=0, epochs_run=0, stopped_early=False)
     task_id = progress.add_task(description, total=config.max_epochs) if progress else None
     padded = valid_frames = 0
@@ -273,10 +280,13 @@ def train(
                 lambda rows: _collate_rows(train_set, rows),
                 device,
             )
+            draws = torch.Generator().manual_seed(seed * 100_003 + epoch) if augment else None
             with Stopwatch(device) as watch:
                 for _, host, batch in batches:
                     padded += host.mask.numel()
                     valid_frames += int(host.mask.sum())
+                    if draws is not None:
+                        batch = augment_batch(batch, config, draws)
                     optimizer.zero_grad(set_to_none=True)
                     with autocast(config.precision, device):
                         loss = loss_fn(as_task_dict(model(batch)), batch)
@@ -309,26 +319,26 @@ def train(
                     model, valid_set, loss_fn, batch_size=config.batch_size, device=device,
                     precision=config.precision,
                 )
-                if row["valid_ua"] > best_ua:
-                    best_ua, best_epoch = row["valid_ua"], epoch
-                    best_state = copy.deepcopy(model.state_dict())
+                score = selector.update(epoch, model.state_dict(), row["valid_ua"])
+                if config.select_window > 1:
+                    row["valid_ua_window"] = score
             else:
-                best_epoch = epoch
-                best_state = copy.deepcopy(model.state_dict())
+                selector.update(epoch, model.state_dict(), None)
             result.curve.append(row)
             if progress is not None:
                 progress.update(task_id, advance=1)
             for callback in callbacks:
                 callback(epoch, dict(row))
-            if has_valid and epoch >= config.min_epochs and epoch - best_epoch >= config.patience:
+            if has_valid and selector.may_stop(epoch, config.min_epochs, config.patience):
                 result.stopped_early = epoch < config.max_epochs
                 break
     finally:
         if progress is not None:
             progress.remove_task(task_id)
-    model.load_state_dict(best_state)
-    result.best_epoch = best_epoch
-    result.best_valid_ua = best_ua if has_valid else None
+    if selector.best_state is not None:
+        model.load_state_dict(selector.best_state)
+    result.best_epoch = selector.best_epoch
+    result.best_valid_ua = selector.best_score if has_valid else None
     result.padded_share = 1.0 - valid_frames / padded if padded else 0.0
     result.data_wait_share = min(1.0, waited / result.train_seconds) if result.train_seconds else 0.0
     return result

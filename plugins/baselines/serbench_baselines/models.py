@@ -79,9 +79,10 @@ class PoriaCNN(nn.Module):
         for conv in self.convs:
             x, lengths = conv(x, lengths)
             x = torch.relu(x)  # >= 0 and 0 on padding, so zero-padding is max-neutral
-            if x.shape[1] % 2:
-                x = F.pad(x, (0, 0, 0, 1))
-            x = F.max_pool1d(x.transpose(1, 2), 2).transpose(1, 2)
+            # ceil_mode: an odd last frame is pooled alone, as zero-padding it would give
+            # (ReLU outputs); no Python branch on the length, so ONNX/TorchScript traces
+            # hold for every length (a branch was baked in at the traced example's)
+            x = F.max_pool1d(x.transpose(1, 2), 2, ceil_mode=True).transpose(1, 2)
             lengths = (lengths + 1) // 2
         mask = lengths_to_mask(lengths, x.shape[1]).unsqueeze(-1)
         pooled = x.masked_fill(~mask, 0.0).amax(1)  # ReLU outputs: 0 is the neutral floor

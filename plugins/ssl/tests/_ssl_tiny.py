@@ -64,3 +64,16 @@ def load_tiny(folder: Path, model_type: str) -> torch.nn.Module:
     """The saved model as transformers loads it (Whisper: its encoder), in eval mode."""
     model = transformers.AutoModel.from_pretrained(str(folder))
     return (model.get_encoder() if model_type == "whisper" else model).eval()
+
+
+if __name__ == "__main__":  # python plugins/ssl/tests/_ssl_tiny.py wavlm FOLDER
+    # Writes the same bytes each time (seed 0): leaderboards/assets/tiny-random-wavlm/,
+    # the demo leaderboard's stand-in upstream, is made by this (leaderboards/assets/README.md).
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Save a tiny randomly initialised upstream.")
+    parser.add_argument("model_type", choices=MODEL_TYPES)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(save_tiny(args.folder, args.model_type, seed=args.seed))
