@@ -1,7 +1,9 @@
 """``serbench compare RUN_A RUN_B``: a paired test on two runs' per-utterance predictions.
 
-Two runs made on the same split (same corpus fingerprint, classes and split hash, so the
-same test utterances in the same folds) are compared utterance by utterance:
+Two runs made on the same split (same corpus fingerprint, classes and protocol, and the
+same test utterances in the same folds, checked utterance by utterance; the split hash
+may differ where only the seed's validation draw does) are compared utterance by
+utterance:
 
 - **McNemar's exact test** on correct / incorrect: of the utterances exactly one run gets
   right, ``b`` are right only in A and ``c`` only in B; under "equally good" each is A's
@@ -101,22 +103,38 @@ def bootstrap_ua_difference(
             "high": float(high), "level": level, "n_boot": n_boot, "n_speakers": len(names)}
 
 
-def check_same_split(a: Mapping[str, Any], b: Mapping[str, Any]) -> None:
-    """Refuse records that were not evaluated on the same utterances and classes."""
+def check_same_split(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Refuse records that were not evaluated on the same corpus, classes and protocol.
+
+    The split hash covers train and validation ids too, and the validation draw depends
+    on the seed: two seeds of one leave-one-speaker-out run have the same test folds but
+    different hashes. Such a pair is accepted (the per-utterance check in
+    :func:`_aligned` then proves the test folds equal) with a note saying so.
+
+    Returns:
+        Notes for the reader (empty when the split hashes are equal).
+    """
     problems = []
     for key in ("fingerprint", "label_map", "classes"):
         if a["corpus"].get(key) != b["corpus"].get(key):
             problems.append(f"corpus.{key} {a['corpus'].get(key)!r} vs {b['corpus'].get(key)!r}")
-    if a["protocol"].get("split_hash") != b["protocol"].get("split_hash"):
-        problems.append(f"split hash {a['protocol'].get('split_hash')} "
-                        f"({a['protocol']['name']}) vs {b['protocol'].get('split_hash')} "
-                        f"({b['protocol']['name']})")
+    for key in ("name", "options", "folds_selected"):
+        if a["protocol"].get(key) != b["protocol"].get(key):
+            problems.append(f"protocol.{key} {a['protocol'].get(key)!r} vs "
+                            f"{b['protocol'].get(key)!r}")
+    hash_a, hash_b = a["protocol"].get("split_hash"), b["protocol"].get("split_hash")
     if problems:
         raise ConfigError(
             f"runs {a['run_id']} and {b['run_id']} were not tested on the same split: "
-            + "; ".join(problems) + ". Compare runs of the same corpus, label map and "
-            "protocol (and --folds), e.g. two models run with the same --protocol."
+            + "; ".join(problems) + f" (split hash {hash_a} vs {hash_b}). Compare runs of "
+            "the same corpus, label map and protocol (and --folds), e.g. two models run "
+            "with the same --protocol."
         )
+    if hash_a == hash_b:
+        return []
+    return [f"split hashes differ ({hash_a} vs {hash_b}) although the test folds are the "
+            "same: the training/validation partitions differ (e.g. each seed draws its own "
+            "validation speakers), so the difference includes that variation"]
 
 
 def _predictions(folder: RunFolder) -> pl.DataFrame:
@@ -153,15 +171,15 @@ def compare_runs(run_a: RunFolder, run_b: RunFolder, *, n_boot: int = N_BOOT,
     """McNemar's exact test and the speaker bootstrap of the UA difference of two runs.
 
     Raises:
-        ConfigError: a run is unfinished, or the runs differ in corpus, classes, split
-            hash or test utterances (checked before any statistic is computed).
+        ConfigError: a run is unfinished, or the runs differ in corpus, classes,
+            protocol or test utterances (checked before any statistic is computed).
     """
     for folder in (run_a, run_b):
         if not folder.is_complete():
             raise ConfigError(f"run {folder.run_id} has no record.json yet; finish it with "
                               "`serbench run ... --resume` first")
     rec_a, rec_b = run_a.read_record(), run_b.read_record()
-    check_same_split(rec_a, rec_b)
+    warnings = check_same_split(rec_a, rec_b)
     rows = _aligned(_predictions(run_a), _predictions(run_b), (run_a.run_id, run_b.run_id))
     classes = list(rec_a["corpus"]["classes"])
     index = {c: i for i, c in enumerate(classes)}
@@ -170,12 +188,12 @@ def compare_runs(run_a: RunFolder, run_b: RunFolder, *, n_boot: int = N_BOOT,
     pb = np.array([index[c] for c in rows["pred_b"].to_list()])
     boot = bootstrap_ua_difference(rows["speaker"].to_list(), y, pa, pb, len(classes),
                                    n_boot=n_boot, level=level, seed=seed)
-    warnings = []
     if boot["n_speakers"] < MIN_SPEAKERS:
         warnings.append(f"only {boot['n_speakers']} test speakers: a speaker bootstrap over "
                         f"fewer than {MIN_SPEAKERS} is coarse and its interval may be too "
                         "narrow")
     return {"run_a": run_a.run_id, "run_b": run_b.run_id,
-            "split_hash": rec_a["protocol"].get("split_hash"), "n_utterances": len(y),
+            "split_hash": rec_a["protocol"].get("split_hash"),
+            "split_hash_b": rec_b["protocol"].get("split_hash"), "n_utterances": len(y),
             "bootstrap": boot, "mcnemar": mcnemar_exact(pa == y, pb == y),
             "warnings": warnings}

@@ -100,10 +100,43 @@ def test_compare_runs_and_cli(tmp_path: Path) -> None:
     assert json.loads(as_json.output) == result
 
 
-def test_different_split_hash_is_refused(tmp_path: Path) -> None:
+def write_run_with(root: Path, run_id: str, rows: dict[str, list], **protocol) -> Path:
+    folder = write_run(root, run_id, rows)
+    record = json.loads((folder / "record.json").read_text())
+    record["protocol"].update(protocol)
+    (folder / "record.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_a_different_protocol_is_refused(tmp_path: Path) -> None:
     a = write_run(tmp_path, "a", _rows(1, 0.9))
-    b = write_run(tmp_path, "b", _rows(2, 0.3), split_hash="other")
-    with pytest.raises(ConfigError, match="not tested on the same split: split hash abcd"):
+    b = write_run_with(tmp_path, "b", _rows(2, 0.3), name="kfold", split_hash="other")
+    with pytest.raises(ConfigError, match="not tested on the same split: protocol.name "
+                                          "'loso-speaker' vs 'kfold' \\(split hash abcd vs other"):
+        compare_runs(RunFolder(a), RunFolder(b))
+
+
+def test_two_seeds_of_one_protocol_compare_with_a_note(tmp_path: Path) -> None:
+    # LOSO seeds 0 and 1: the same test folds, but each seed draws its own validation
+    # speakers, so the split hashes differ; the pair is comparable and says why
+    a = write_run(tmp_path, "s0", _rows(1, 0.9))
+    b = write_run_with(tmp_path, "s1", _rows(2, 0.3), split_hash="seed1")
+    result = compare_runs(RunFolder(a), RunFolder(b), n_boot=200)
+    assert (result["split_hash"], result["split_hash_b"]) == ("abcd", "seed1")
+    assert any("split hashes differ (abcd vs seed1)" in w for w in result["warnings"])
+    out = CliRunner().invoke(cli, ["compare", str(a), str(b), "--n-boot", "200"])
+    assert out.exit_code == 0, out.output
+    assert "abcd / seed1" in out.output and "note: split hashes differ" in out.output
+
+
+def test_another_seeds_folds_are_refused_per_utterance(tmp_path: Path) -> None:
+    # same protocol, different hash, but the utterances sit in other folds (an
+    # utterance-level k-fold with another seed): refused by the per-utterance check
+    rows = _rows(2, 0.3)
+    rows["fold"] = rows["fold"][1:] + rows["fold"][:1]
+    a = write_run(tmp_path, "a", _rows(1, 0.9))
+    b = write_run_with(tmp_path, "b", rows, split_hash="seed1")
+    with pytest.raises(ConfigError, match="disagree on the fold or label"):
         compare_runs(RunFolder(a), RunFolder(b))
 
 

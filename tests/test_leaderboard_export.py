@@ -16,6 +16,7 @@ from serbench.cli import cli
 from serbench.errors import ConfigError
 from serbench.leaderboard.export import export, latex_escape, to_bibtex
 from serbench.leaderboard.store import Leaderboard
+from serbench.leaderboard.table import row_name
 
 ROOT = Path(__file__).resolve().parents[1] / "leaderboards"
 BENCHMARK = "synthetic-4class-loso"
@@ -45,6 +46,45 @@ def test_latex_escapes_specials_and_has_every_row(snapshot):
     svm = snapshot["summary"]["groups"][0]["scores"]["ua"]
     assert f"{100 * svm['mean']:.1f} $\\pm$ {100 * svm['fold_std']:.1f}" in body[0]
     assert "ar\\_gru" in text and "ar_gru" not in text.replace("ar\\_gru", "")
+
+
+@pytest.fixture(scope="module")
+def marked():
+    """v5: rows at chance, predicting one class, and a superseded rlc v1."""
+    return Leaderboard(ROOT, BENCHMARK).snapshot(5)
+
+
+def test_csv_names_marks_budget_and_rounds_timings(marked):
+    rows = {r["row"]: r for r in csv.DictReader(io.StringIO(export(marked, "csv")))}
+    groups = {row_name(g): g for g in marked["summary"]["groups"]}
+    superseded = [r for r in rows.values() if "superseded" in r["flags"].split(";")]
+    assert superseded and all(groups[r["row"]].get("superseded_by") for r in superseded)
+    one_class = [r for r in rows.values() if "one-class" in r["flags"].split(";")]
+    assert len(one_class) == sum("one-class" in (g.get("flags") or ()) for g in groups.values())
+    assert {r["chance_ua"] for r in rows.values()} == {"25.0"}
+    for name, row in rows.items():
+        epochs = groups[name].get("epochs")
+        assert row["epochs"] == ("" if epochs is None else str(epochs))
+        seconds = (groups[name].get("timing") or {}).get("train_seconds_per_epoch")
+        if seconds is not None:  # four significant digits, not a 17-digit float
+            assert row["train_s_per_epoch"] == f"{seconds:.4g}"
+
+
+def test_latex_marks_rows_and_says_once_what_marks_mean(marked):
+    text = export(marked, "latex")
+    body = text.split(r"\midrule")[1].split(r"\bottomrule")[0].strip().splitlines()
+    for line, group in zip(body, marked["summary"]["groups"], strict=True):
+        flags = set(group.get("flags") or ()) | ({"superseded"} if group.get("superseded_by")
+                                                  else set())
+        assert (r"$^{\dagger}$" in line) == ("one-class" in flags), line
+        assert (r"$^{\circ}$" in line) == ("chance" in flags), line
+        assert (r"$^{\ddagger}$" in line) == ("superseded" in flags), line
+        epochs = group.get("epochs")
+        assert f"& {'--' if epochs is None else epochs} & {len(group['seeds'])} &" in line
+    legend = text.split(r"\end{tabular}")[1]
+    assert "Chance: 25.0\\% UA." in legend
+    assert legend.count(r"$^{\dagger}$ predicts a single class") == 1
+    assert r"$^{\ddagger}$ superseded" in legend
 
 
 def test_bibtex_one_entry_per_citation_with_its_doi():

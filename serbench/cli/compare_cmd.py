@@ -22,8 +22,9 @@ def command(run_a: str, run_b: str, runs_dir: Path | None, n_boot: int, seed: in
             as_json: bool) -> None:
     """Compare RUN_A with RUN_B on their per-utterance test predictions.
 
-    Both runs must come from the same split (same corpus, classes, split hash and test
-    utterances); otherwise nothing is computed. Prints each run's pooled UA, the
+    Both runs must come from the same split (same corpus, classes, protocol and test
+    utterances in the same folds; two seeds of one protocol qualify, with a note);
+    otherwise nothing is computed. Prints each run's pooled UA, the
     difference A - B with a 95% speaker-bootstrap interval, and McNemar's exact p-value
     on correct/incorrect per utterance (see serbench.compare).
     """
@@ -48,7 +49,8 @@ def command(run_a: str, run_b: str, runs_dir: Path | None, n_boot: int, seed: in
         ("McNemar exact p", f"{mc['p']:.4g} (right only in A: {mc['b']}, only in B: {mc['c']})"),
         ("test utterances", str(result["n_utterances"])),
         ("test speakers", str(boot["n_speakers"])),
-        ("split hash", str(result["split_hash"])),
+        ("split hash", str(result["split_hash"])
+         + ("" if result["split_hash_b"] == result["split_hash"] else f" / {result['split_hash_b']}")),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -17,6 +17,13 @@ from typing import Any
 
 from serbench.leaderboard.table import metric_name, row_name
 
+#: The page's row marks (``table.MARKS``) in LaTeX, and what each means (said once, under
+#: the table); the CSV's ``flags`` column names them.
+_LATEX_MARKS = {"one-class": (r"$^{\dagger}$", "predicts a single class"),
+                "chance": (r"$^{\circ}$", "at chance (UA within 1 point)"),
+                "superseded": (r"$^{\ddagger}$", "superseded by a newer version of the "
+                               "same model and variant")}
+
 FORMATS = ("csv", "latex", "bibtex", "json")
 
 _DOI = re.compile(r"doi:\s*(10\.\d{4,9}/\S+?)[.,;]?(?:\s|$)", re.IGNORECASE)
@@ -31,6 +38,19 @@ def _score(group: Mapping[str, Any], metric: str, key: str) -> float | None:
 
 def _pct(value: float | None, digits: int = 1) -> str:
     return "" if value is None else f"{100 * value:.{digits}f}"
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    """``digits`` significant digits: a CSV cell, not a 17-digit float."""
+    return "" if value is None else f"{value:.{digits}g}"
+
+
+def row_flags(group: Mapping[str, Any]) -> list[str]:
+    """The row's marks by name: ``one-class``, ``chance``, ``superseded``."""
+    flags = [f for f in group.get("flags") or () if f in _LATEX_MARKS]
+    if group.get("superseded_by") and "superseded" not in flags:
+        flags.append("superseded")
+    return flags
 
 
 def flat_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -50,6 +70,9 @@ def flat_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
             "normalisation": feature.get("normalisation", ""),
             "n_folds": group.get("n_folds"),
             "seeds": len(group.get("seeds") or []),
+            "epochs": "" if group.get("epochs") is None else group["epochs"],
+            "flags": ";".join(row_flags(group)),
+            "chance_ua": _pct(summary.get("chance")),
         }
         for metric in summary["metrics"]:
             row[f"{metric}_mean"] = _pct(_score(group, metric, "mean"))
@@ -58,8 +81,8 @@ def flat_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
             row[f"{metric}_seed_std"] = _pct(_score(group, metric, "seed_std"))
         row.update({
             "parameters": timing.get("n_parameters"),
-            "train_s_per_epoch": timing.get("train_seconds_per_epoch"),
-            "latency_ms": timing.get("inference_latency_ms"),
+            "train_s_per_epoch": _number(timing.get("train_seconds_per_epoch")),
+            "latency_ms": _number(timing.get("inference_latency_ms")),
             "device": timing.get("device_name", ""),
             "clock": timing.get("clock", ""),
             "citation": group.get("citation") or "",
@@ -70,7 +93,8 @@ def flat_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(snapshot: Mapping[str, Any]) -> str:
-    """Every row with every column (scores in percent)."""
+    """Every row with every column: scores in percent (one decimal), timings to four
+    significant digits, the row's marks in ``flags`` and the chance level beside them."""
     rows = flat_rows(snapshot)
     out = io.StringIO()
     if not rows:
@@ -92,8 +116,10 @@ def _title(snapshot: Mapping[str, Any]) -> str:
 
 
 def to_latex(snapshot: Mapping[str, Any]) -> str:
-    """A booktabs table: rank, model, features, each metric as mean $\\pm$ std over
-    folds (percent), parameters; the caption names the benchmark, version and protocol."""
+    """A booktabs table: rank, model (with the page's marks), features, each metric as
+    mean $\\pm$ std over folds (percent), epoch budget, seeds, parameters; the caption
+    names the benchmark, version and protocol, and a note under the table gives the
+    chance level and what each mark means."""
     summary = snapshot["summary"]
     metrics: Sequence[str] = summary["metrics"]
     info = snapshot.get("info") or {}
@@ -104,27 +130,44 @@ def to_latex(snapshot: Mapping[str, Any]) -> str:
         r"\caption{" + latex_escape(
             f"{_title(snapshot)}: {info.get('corpus', '')}, {info.get('label_map', '')}, "
             f"{info.get('protocol', '')}") + r"; mean $\pm$ std over folds, in percent}",
-        r"\begin{tabular}{rll" + "r" * len(metrics) + "r}",
+        r"\begin{tabular}{rll" + "r" * len(metrics) + "rrr}",
         r"\toprule",
         " & ".join(["\\#", "Model", "Features", *[latex_escape(metric_name(m)) for m in metrics],
-                    "Params"]) + r" \\",
+                    "Epochs", "Seeds", "Params"]) + r" \\",
         r"\midrule",
     ]
     for group in summary["groups"]:
         feature = group.get("feature") or {}
-        cells = [str(group.get("rank") or ""), latex_escape(row_name(group)),
-                 latex_escape(feature.get("name", ""))]
+        name = latex_escape(row_name(group)) + "".join(
+            _LATEX_MARKS[f][0] for f in row_flags(group))
+        cells = [str(group.get("rank") or ""), name, latex_escape(feature.get("name", ""))]
         for metric in metrics:
             mean, std = _score(group, metric, "mean"), _score(group, metric, "fold_std")
             cells.append("" if mean is None else
                          f"{100 * mean:.1f}" + ("" if std is None else f" $\\pm$ {100 * std:.1f}"))
         n_params = (group.get("timing") or {}).get("n_parameters")
-        cells.append("" if n_params is None else f"{n_params / 1e6:.2f}M")
+        cells += ["--" if group.get("epochs") is None else str(group["epochs"]),
+                  str(len(group.get("seeds") or []) or ""),
+                  "" if n_params is None else f"{n_params / 1e6:.2f}M"]
         lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}",
-              r"\label{tab:" + re.sub(r"[^A-Za-z0-9]+", "-", snapshot["benchmark"]) + "}",
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    legend = _latex_legend(summary)
+    if legend:
+        lines += [r"\par\smallskip", r"{\footnotesize " + legend + "}"]
+    lines += [r"\label{tab:" + re.sub(r"[^A-Za-z0-9]+", "-", snapshot["benchmark"]) + "}",
               r"\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def _latex_legend(summary: Mapping[str, Any]) -> str:
+    """Chance level and the marks used in this table, each said once."""
+    parts = []
+    if summary.get("chance") is not None:
+        parts.append(f"Chance: {_pct(summary['chance'])}\\% UA.")
+    used = {f for g in summary["groups"] for f in row_flags(g)}
+    parts += [f"{mark} {meaning}." for flag, (mark, meaning) in _LATEX_MARKS.items()
+              if flag in used]
+    return " ".join(parts)
 
 
 def _bib_key(model: str, citation: str) -> str:
