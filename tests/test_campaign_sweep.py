@@ -77,6 +77,26 @@ def test_sweep_runs_fills_the_leaderboard_then_runs_nothing(env):
     assert len(board.current()["entries"]) == 2
 
 
+def test_a_run_the_leaderboard_refuses_is_reported_and_blocks_publish(env):
+    # the board already holds another record under the run id (say, a run re-made after
+    # its folder was deleted): the sweep goes on, names the run and does not publish
+    tmp, suite = env
+    runs, boards = tmp / "runs", tmp / "boards"
+    first = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False)
+    held = boards / "tiny-loso" / "entries" / f"{first.outcomes[0].run_id}.json"
+    entry = json.loads(held.read_text())
+    entry["record_sha256"] = "0" * 64
+    held.write_text(json.dumps(entry))
+    result = CliRunner().invoke(cli, ["sweep", str(suite), "--runs-dir", str(runs),
+                                      "--leaderboard-root", str(boards), "--publish", "-q"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert f"run {first.outcomes[0].run_id} finished but was not added" in text
+    assert "from a different record" in text and "not published" in text
+    assert not (boards / "tiny-loso" / "published").exists()
+    assert json.loads(held.read_text())["record_sha256"] == "0" * 64  # nothing overwritten
+
+
 def _bad_run(run_id: str, model: str) -> PlannedRun:
     return PlannedRun(run_id=run_id, settings={"model": model, "seed": 0},
                       benchmark=Benchmark(corpus="synthetic"), leaderboard="x",

@@ -51,13 +51,14 @@ def plan_totals(runs: Sequence[PlannedRun], workers: int = 1) -> str:
 
 
 def summary_table(outcomes: Sequence[Outcome], title: str) -> Table:
-    """Status, pooled UA, time and (for failures) the log of each run."""
+    """Status, pooled UA, time and (for failures) the log of each run; a finished run
+    that could not be added to its leaderboard says why."""
     table = Table(title=title)
     for column in ("run", "status", "UA % (pooled)", "time", "log / message"):
         table.add_column(column)
     for o in outcomes:
         style = {"failed": "red", "interrupted": "yellow"}.get(o.status)
-        detail = "" if o.status in ("done", "already done") else \
+        detail = o.message if o.status in ("done", "already done") else \
             f"{o.log or ''} {o.message}".strip()
         table.add_row(o.label, f"[{style}]{o.status}[/]" if style else o.status,
                       "-" if o.ua is None else f"{100 * o.ua:.1f}",

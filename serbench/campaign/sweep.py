@@ -31,6 +31,8 @@ class SweepResult:
     #: leaderboard -> published version
     published: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    #: run id -> why its finished run could not be added to its leaderboard
+    not_added: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -78,10 +80,18 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
     if dry_run:
         return result
     boards = {r.run_id: r.leaderboard for r in runs}
-    for run in runs:
-        if run.status == "done":
-            _add(run.run_id, boards, runs_dir, leaderboards)
-    result.outcomes += _already_done(runs, runs_dir)
+
+    def add(outcome: Outcome) -> None:
+        # a refused add (the board holds another record of this run id) is reported on
+        # the run's row and blocks --publish; it must not stop the campaign
+        problem = _add(outcome.run_id, boards, runs_dir, leaderboards)
+        if problem:
+            result.not_added[outcome.run_id] = problem
+            outcome.message = f"not added to {boards[outcome.run_id]}: {problem}"
+
+    for outcome in _already_done(runs, runs_dir):
+        add(outcome)
+        result.outcomes.append(outcome)
     todo = [r for r in runs if r.status != "done"]
     folder = CampaignFolder(runs_dir, suite.name)
     if todo:
@@ -90,7 +100,7 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
         with CampaignProgress(todo, console=console, enabled=progress) as bar:
             def finished(outcome: Outcome) -> None:
                 if outcome.status == "done":
-                    _add(outcome.run_id, boards, runs_dir, leaderboards)
+                    add(outcome)
                 bar.finished(outcome)
 
             try:
@@ -100,7 +110,8 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
                 result.outcomes += list(getattr(exc, "outcomes", []))
                 result.interrupted = True
                 raise SweepInterrupted(result) from exc
-    if publish and not result.failed and all(o.status != "queued" for o in result.outcomes):
+    if (publish and not result.failed and not result.not_added
+            and all(o.status != "queued" for o in result.outcomes)):
         from serbench.leaderboard.store import Leaderboard
 
         note = campaign_note(suite, runs)
@@ -142,7 +153,13 @@ def _already_done(runs: list[PlannedRun], runs_dir: Path) -> list[Outcome]:
     return out
 
 
-def _add(run_id: str, boards: dict[str, str], runs_dir: Path, leaderboards: Path) -> None:
+def _add(run_id: str, boards: dict[str, str], runs_dir: Path, leaderboards: Path) -> str:
+    """Add the finished run to its leaderboard; returns why not ("" when added)."""
+    from serbench.errors import ConfigError, SchemaError
     from serbench.leaderboard.store import add_runs
 
-    add_runs([runs_dir / run_id / "record.json"], leaderboards, benchmark=boards[run_id])
+    try:
+        add_runs([runs_dir / run_id / "record.json"], leaderboards, benchmark=boards[run_id])
+    except (ConfigError, SchemaError) as exc:
+        return str(exc)
+    return ""

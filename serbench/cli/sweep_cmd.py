@@ -66,7 +66,11 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
               "`serbench leaderboard show NAME`)")
     for name, version in result.published.items():
         out.print(f"published {name} v{version}")
+    for run_id, problem in result.not_added.items():
+        click.secho(f"run {run_id} finished but was not added to its leaderboard: {problem}",
+                    fg="red", err=True)
     if publish and not result.published:
-        click.secho("not published: some runs failed or are still queued", fg="yellow", err=True)
-    if result.failed:
+        click.secho("not published: some runs failed, are still queued or were not added "
+                    "to their leaderboard", fg="yellow", err=True)
+    if result.failed or result.not_added:
         sys.exit(1)
