@@ -28,7 +28,8 @@ def command() -> None:
               help="Comma-separated metric set of a NEW benchmark, primary first "
                    "(default: ua,wa,macro_f1).")
 @click.option("--replace", is_flag=True,
-              help="Overwrite an entry whose run id exists with a different record.")
+              help="Overwrite an entry whose run id exists with a different record, or "
+                   "bring back a retired one.")
 def add_cmd(runs: tuple[str, ...], root: Path, benchmark: str | None, metrics: str | None,
             replace: bool) -> None:
     """Add RUNS (run folders, record.json files or run ids) to their leaderboards.
@@ -43,6 +44,10 @@ def add_cmd(runs: tuple[str, ...], root: Path, benchmark: str | None, metrics: s
         if result.status == "skipped":
             click.echo(f"{result.path}: skipped, not a run folder (no record.json or "
                        "config.json inside)", err=True)
+            continue
+        if result.status == "retired":
+            click.echo(f"{result.run_id}: retired from {result.benchmark} ({result.path}); "
+                       "not added back (--replace brings it back)", err=True)
             continue
         verb = "added to" if result.status == "added" else "already on"
         click.echo(f"{result.run_id}: {verb} {result.benchmark} ({result.path})")
@@ -121,10 +126,31 @@ def publish_cmd(benchmark: str, root: Path, note: str | None) -> None:
         click.echo(f"  {path}")
 
 
+@command.command("retire")
+@click.argument("benchmark")
+@click.argument("run_ids", nargs=-1, required=True)
+@ROOT_OPTION
+@click.option("--reason", required=True,
+              help="Why the rows leave the board (stored, and named in the next "
+                   "published version's note).")
+def retire_cmd(benchmark: str, run_ids: tuple[str, ...], root: Path, reason: str) -> None:
+    """Take RUN_IDS off BENCHMARK's board; nothing is deleted.
+
+    Each entry moves to <benchmark>/retired/ with the time and reason; published
+    versions keep it, `add` does not bring it back unless given --replace, and the next
+    `publish` lists it in its note.
+    """
+    from serbench.leaderboard.store import Leaderboard
+
+    for path in Leaderboard(root, benchmark).retire(list(run_ids), reason):
+        click.echo(f"{path.stem}: retired ({path})")
+
+
 @command.command("list")
 @ROOT_OPTION
 def list_cmd(root: Path) -> None:
     """List the benchmarks, their entries and published versions."""
+    from serbench.leaderboard.retirement import read_retired
     from serbench.leaderboard.store import Leaderboard, list_benchmarks
 
     names = list_benchmarks(root)
@@ -137,4 +163,6 @@ def list_cmd(root: Path) -> None:
                          if not p.name.startswith(".")])
         versions = board.versions()
         published = f"v{versions[-1]} latest of {len(versions)}" if versions else "unpublished"
-        click.echo(f"{name}: {n_entries} entr{'y' if n_entries == 1 else 'ies'}, {published}")
+        retired = len(read_retired(board.dir))
+        click.echo(f"{name}: {n_entries} entr{'y' if n_entries == 1 else 'ies'}, {published}"
+                   + (f", {retired} retired" if retired else ""))

@@ -8,6 +8,8 @@
       published/v1.json       immutable snapshots (entries + computed table) ...
       published/v1.md         ... and their Markdown and HTML renders
       published/v1.html
+      retired/<run_id>.json   entries taken off the board, with when and why
+                              (:mod:`serbench.leaderboard.retirement`)
       README.md               the latest published Markdown (for browsing on a forge)
       .lock                   held while publishing (git-ignored)
 
@@ -34,7 +36,7 @@ from filelock import FileLock
 from serbench import __version__
 from serbench.atomic import remove_stale_temps
 from serbench.errors import ConfigError, SchemaError
-from serbench.leaderboard import migrations, recovery, schema
+from serbench.leaderboard import migrations, recovery, retirement, schema
 from serbench.leaderboard.atomic import create_exclusive, dump_json, write_atomic
 from serbench.leaderboard.records import (
     benchmark_id,
@@ -51,7 +53,8 @@ DEFAULT_ROOT = Path("leaderboards")
 
 @dataclass(frozen=True)
 class AddResult:
-    """What ``add`` did with one run: ``status`` is ``"added"``, ``"unchanged"`` or
+    """What ``add`` did with one run: ``status`` is ``"added"``, ``"unchanged"``,
+    ``"retired"`` (taken off the board earlier; not brought back without ``replace``) or
     ``"skipped"`` (a folder that is no run; ``benchmark`` is then empty)."""
 
     benchmark: str
@@ -204,6 +207,9 @@ class Leaderboard:
         self._ensure_info(record, metrics, record_path)
         remove_stale_temps(self.entries_dir)  # a killed add's; a live writer's stay
         target = self.entries_dir / f"{record['run_id']}.json"
+        retired = retirement.retired_path(self.dir, record["run_id"])
+        if retired.is_file() and not replace:
+            return AddResult(self.benchmark, record["run_id"], "retired", retired)
         if target.is_file() and not replace:
             existing = self.read_entry(target)
             if existing["record_sha256"] == record_sha256(record):
@@ -216,7 +222,16 @@ class Leaderboard:
         entry = entry_from_record(record, benchmark=self.benchmark,
                                   predictions=record_path.parent / "predictions.parquet")
         write_atomic(target, dump_json(entry))
+        retired.unlink(missing_ok=True)  # --replace brings a retired run back
         return AddResult(self.benchmark, record["run_id"], "added", target)
+
+    def retire(self, run_ids: Sequence[str], reason: str) -> list[Path]:
+        """Take entries off the board, keeping them in ``retired/`` with ``reason``."""
+        self._require()
+        with FileLock(str(self._lock_path()), timeout=60):
+            latest = (self.versions() or [None])[-1]
+            return retirement.retire(self.dir, self.entries_dir, run_ids, reason,
+                                     after_version=latest)
 
     def recover(self) -> list[str]:
         """Clean or complete what an interrupted publish or add left; returns what it did."""
@@ -242,7 +257,12 @@ class Leaderboard:
             if not snap["entries"]:
                 raise ConfigError(f"{self.benchmark!r} has no entries to publish; add runs "
                                   "with `serbench leaderboard add RUN`.")
-            version = (self.versions() or [0])[-1] + 1
+            versions = self.versions()
+            version = (versions or [0])[-1] + 1
+            retired_note = retirement.note_of_retirements(
+                retirement.retired_since(self.dir, versions[-1] if versions else None))
+            if retired_note:  # a row leaving the board is said, never silent
+                note = f"{note}. {retired_note}" if note else retired_note
             snap.update(version=version, note=note,
                         published=datetime.now(UTC).replace(microsecond=0).isoformat())
             schema.validate(snap, schema.SNAPSHOT_SCHEMA, str(self.snapshot_path(version)),
