@@ -171,9 +171,11 @@ def test_done_when_two_models_two_seeds_on_the_synthetic_corpus(tmp_path, monkey
 
 
 @pytest.mark.slow  # about 15 s: two process starts and a run that starts training
-def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env):
-    """SIGINT to `serbench sweep`: the running run is stopped cleanly (exit 130, summary
-    says interrupted), and the next sweep plans to resume it."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum):
+    """SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler) to `serbench sweep`: the running run
+    is stopped cleanly (exit 128 + signal, summary says interrupted), no worker is left
+    running, and the next sweep plans to resume it."""
     tmp, suite = env
     text = suite.read_text()
     suite.write_text(text[:text.index("[[models]]")] + '[[models]]\nname = "bilstm_att"\n'
@@ -190,10 +192,13 @@ def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env):
         assert proc.poll() is None, proc.communicate()[0]
         time.sleep(0.3)
     time.sleep(2)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signum)
     output, _ = proc.communicate(timeout=60)
     text = " ".join(output.split())
-    assert proc.returncode == 130, output
+    assert proc.returncode == 128 + signum, output
+    workers = subprocess.run(["pgrep", "-f", str(tmp / "runs" / "campaigns")],
+                             capture_output=True, text=True).stdout.split()
+    assert not workers, f"worker processes left running: {workers}"
     assert re.search(r"bilstm_att/manifest/s0 │ interrupted", text), output
     assert "run the same command to resume" in text
     (folder,) = runs.glob("bilstm_att-*")

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
 import click
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a scheduler's time limit), handled as Ctrl-C."""
+
+
+def _caused_by_sigterm(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, _Terminated):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    # without this a killed sweep leaves its workers (own sessions) running unwatched
+    raise _Terminated(f"signal {signum}")
 
 
 @click.command("sweep")
@@ -45,6 +63,7 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
     console = make_console(stderr=True)
     out = make_console()
     root = runs_dir or paths.runs_dir()
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         result = sweep(suite, runs_dir=root, leaderboards=leaderboard_root, executor=executor,
                        workers=workers, publish=publish, dry_run=dry_run, wait=not no_wait,
@@ -53,7 +72,9 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
         out.print(report.summary_table(exc.result.outcomes, "campaign interrupted"))
         click.secho("Interrupted: finished runs are kept; run the same command to resume "
                     "(Slurm jobs keep running and are collected then).", fg="yellow", err=True)
-        sys.exit(130)
+        sys.exit(128 + (signal.SIGTERM if _caused_by_sigterm(exc) else signal.SIGINT))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if dry_run:
         out.print(report.plan_table(result.runs, f"plan of campaign {result.suite.name}"))
         out.print(report.plan_totals(result.runs, workers if executor == "local" else 1))
