@@ -43,8 +43,7 @@ def test_retired_rows_leave_the_board_and_the_next_note_names_them(board) -> Non
     version, _ = lb.publish(note="second")
     v2 = lb.snapshot(version)
     assert {e["run_id"] for e in v2["entries"]} == kept
-    assert v2["note"] == f"second. retired since the last version: {old} " \
-                         "(bilstm_att v1 had a masking bug)"
+    assert v2["note"] == f"second. retired since v1: {old} (bilstm_att v1 had a masking bug)"
     assert lb.snapshot(1) == v1  # published versions keep the row
     v3 = lb.publish()[0]
     assert lb.snapshot(v3)["note"] is None  # said once, in the version it left
@@ -53,6 +52,9 @@ def test_retired_rows_leave_the_board_and_the_next_note_names_them(board) -> Non
 def test_a_retired_run_is_not_added_back_without_replace(board) -> None:
     lb, runs = board
     lb.retire([runs[1].name], "superseded by the 3-seed campaign")
+    assert lb.publish()[0] == 1
+    assert lb.snapshot(1)["note"] == (f"retired before the first version: {runs[1].name} "
+                                      "(superseded by the 3-seed campaign)")
     again = add_runs([runs[1]], lb.root)  # e.g. a sweep re-adding its finished runs
     assert [r.status for r in again] == ["retired"]
     assert runs[1].name not in {e["run_id"] for e in lb.entries()}

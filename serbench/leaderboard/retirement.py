@@ -89,12 +89,14 @@ def retired_since(board_dir: Path, version: int | None) -> list[dict[str, Any]]:
     return [d for d in read_retired(board_dir) if d.get("after_version") == version]
 
 
-def note_of_retirements(retired: Sequence[dict[str, Any]]) -> str:
-    """``retired since the last version: a, b (reason); c (other reason)``, or ``""``."""
+def note_of_retirements(retired: Sequence[dict[str, Any]], since: int | None) -> str:
+    """``retired since v3: a, b (reason); c (other reason)``, or ``""``; ``since`` is the
+    previous published version (``None``: before the first)."""
     by_reason: dict[str, list[str]] = {}
     for doc in retired:
         by_reason.setdefault(doc["reason"], []).append(doc["run_id"])
     if not by_reason:
         return ""
-    return "retired since the last version: " + "; ".join(
+    when = f"since v{since}" if since is not None else "before the first version"
+    return f"retired {when}: " + "; ".join(
         f"{', '.join(ids)} ({reason})" for reason, ids in by_reason.items())

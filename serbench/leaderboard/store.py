@@ -259,8 +259,9 @@ class Leaderboard:
                                   "with `serbench leaderboard add RUN`.")
             versions = self.versions()
             version = (versions or [0])[-1] + 1
+            previous = versions[-1] if versions else None
             retired_note = retirement.note_of_retirements(
-                retirement.retired_since(self.dir, versions[-1] if versions else None))
+                retirement.retired_since(self.dir, previous), previous)
             if retired_note:  # a row leaving the board is said, never silent
                 note = f"{note}. {retired_note}" if note else retired_note
             snap.update(version=version, note=note,
