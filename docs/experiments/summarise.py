@@ -2,8 +2,8 @@
 
     python docs/experiments/summarise.py RUNS_DIR [--corpus nemo]
 
-Runs are grouped by configuration (model, variant, feature, hyperparameters, protocol
-options; the seed aside). Per configuration: seeds, validation UA of the selected models
+Runs are grouped by configuration (model, variant, feature and its normalisation,
+hyperparameters, protocol options; the seed aside). Per configuration: seeds, validation UA of the selected models
 (mean over folds and seeds: what choosing may look at), pooled test UA mean ± std over
 seeds, the fold std of test UA (mean over seeds), single-class folds, and the median wall
 time per run (config.json written -> record.json written).
@@ -45,7 +45,10 @@ def _key(record: dict) -> str:
     name = model["name"] + (f"/{model['variant']}" if model.get("variant") else "")
     options = record["protocol"].get("options") or {}
     extra = " ".join(f"{k}={v}" for k, v in sorted(options.items()))
-    return f"{name} {record['feature']['name']} {json.dumps(hp, sort_keys=True)} {extra}".strip()
+    # normalisation is a run setting, not a hyperparameter: without it a speaker- and a
+    # globally normalised run of the same recipe would share a row
+    feature = f"{record['feature']['name']} ({record['feature'].get('normalisation', '?')})"
+    return f"{name} {feature} {json.dumps(hp, sort_keys=True)} {extra}".strip()
 
 
 def summarise(runs: Path, corpus: str | None) -> list[dict]:
