@@ -30,6 +30,16 @@ NEMO = Path("/work/shared/data/nemo")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises():
+    """Python's own SIGINT handler, as in a terminal: a test suite started in the
+    background by a non-interactive shell inherits SIGINT ignored, and no Ctrl-C test
+    could then raise."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _sleepy_job(ref, params, rows, chunk_dir):
     """A chunk that would take a minute (stands in for a long openSMILE call)."""
     time.sleep(60)
