@@ -125,6 +125,52 @@ def test_dry_run_prints_the_plan_and_runs_nothing(env):
     assert not (tmp / "runs").exists()
 
 
+TWO_ENTRIES = SUITE + """
+[[models]]
+name = "svm"
+set = {{ C = 0.5 }}
+
+[[models]]
+name = "svm"
+normalisation = "global"
+"""
+
+
+def test_only_runs_the_matching_part_and_names_every_row_apart(env):
+    tmp, suite = env
+    suite.write_text(TWO_ENTRIES.format(csv=tmp / "tiny" / "manifest.csv"))
+    runs, boards = tmp / "runs", tmp / "boards"
+    planned = sweep(suite, runs_dir=runs, leaderboards=boards, dry_run=True).runs
+    labels = [r.label for r in planned]
+    assert len(set(labels)) == len(labels) == 6  # two C values, global norm; two seeds
+    # the entries that differ only in `set` carry their run id's hash; normalisation shows
+    c_runs = [r for r in planned if "global" not in r.label]
+    assert all(r.label == f"svm/manifest/s{r.seed}#{r.run_id.rsplit('-', 1)[1]}"
+               for r in c_runs)
+    assert [r.label for r in planned if "global" in r.label] == [
+        "svm/manifest/global-norm/s0", "svm/manifest/global-norm/s1"]
+    result = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False, publish=True,
+                   only=("*/global-norm/s1",))
+    assert [(o.label, o.status) for o in result.outcomes] == [
+        ("svm/manifest/global-norm/s1", "done")]
+    assert sorted(p.name for p in runs.iterdir() if p.name != "campaigns") == [
+        r.run_id for r in planned if r.label == "svm/manifest/global-norm/s1"]
+    note = Leaderboard(boards, "tiny-loso").snapshot(1)["note"]
+    assert "only the runs matching */global-norm/s1" in note and "1 run(s)" in note
+
+
+def test_only_that_matches_nothing_lists_the_labels(env, capsys):
+    from serbench.cli import main
+
+    tmp, suite = env
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", str(suite), "--only", "mlp/*", "--runs-dir", str(tmp / "runs")])
+    assert exit_.value.code == 2
+    text = " ".join(capsys.readouterr().err.split())
+    assert "--only 'mlp/*' matches no run" in text and "svm/manifest/s0" in text
+    assert not (tmp / "runs").exists()
+
+
 def test_slurm_without_sbatch_stops_with_a_clear_message(env, monkeypatch):
     tmp, suite = env
     empty = tmp / "empty-bin"

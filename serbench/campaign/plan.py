@@ -85,9 +85,24 @@ def run_config(settings: dict[str, Any], runs_dir: Path) -> RunConfig:
 
 
 def label(settings: dict[str, Any], variant: str | None) -> str:
-    """``model/variant/corpus/s<seed>``: how a run is named in tables and in ``squeue``."""
+    """``model/variant/corpus[/feature][/<norm>-norm]/s<seed>``: how a run is named in
+    tables and in ``squeue``; the feature set and normalisation appear when the suite
+    sets them, so that two entries of one model differ."""
+    norm = settings.get("normalisation")
     return "/".join(str(p) for p in (settings["model"], variant, settings["corpus"],
+                                      settings.get("feature"), norm and f"{norm}-norm",
                                       f"s{settings['seed']}") if p)
+
+
+def disambiguate(runs: list[PlannedRun]) -> None:
+    """Give runs that still share a label (entries differing only in ``set`` or feature
+    parameters) the hash of their run id, ``label#1a2b3c4d``, so every row is told apart."""
+    count: dict[str, int] = {}
+    for run in runs:
+        count[run.label] = count.get(run.label, 0) + 1
+    for run in runs:
+        if count[run.label] > 1:
+            run.label = f"{run.label}#{run.run_id.rsplit('-', 1)[-1]}"
 
 
 def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
@@ -126,8 +141,30 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
     if problems:
         raise SuiteError(f"suite {suite.path}: {len(problems)} run(s) cannot run; nothing was "
                          "run:\n  " + "\n  ".join(problems))
+    disambiguate(runs)
     estimate(runs, runs_dir)
     return runs
+
+
+def select(runs: list[PlannedRun], patterns: list[str]) -> list[PlannedRun]:
+    """The runs whose label matches one of ``patterns`` (shell wildcards, ``--only``).
+
+    Raises:
+        ConfigError: a pattern that matches no run, with the labels there are.
+    """
+    from fnmatch import fnmatchcase
+
+    if not patterns:
+        return runs
+    unmatched = [p for p in patterns if not any(fnmatchcase(r.label, p) for r in runs)]
+    if unmatched:
+        from serbench.errors import ConfigError
+
+        known = ", ".join(r.label for r in runs[:12]) + (", ..." if len(runs) > 12 else "")
+        raise ConfigError(f"--only {', '.join(map(repr, unmatched))} matches no run of the "
+                          f"suite; runs are labelled model/variant/corpus/s<seed> "
+                          f"(wildcards * and ?), e.g. {known}")
+    return [r for r in runs if any(fnmatchcase(r.label, p) for p in patterns)]
 
 
 def _cost_key(ident: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from serbench.campaign.outcome import CampaignFolder, Outcome
-from serbench.campaign.plan import PlannedRun, plan
+from serbench.campaign.plan import PlannedRun, plan, select
 from serbench.campaign.suite import Suite, load_suite
 from serbench.errors import ConfigError
 
@@ -39,8 +39,9 @@ class SweepResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
-def campaign_note(suite: Suite, runs: list[PlannedRun]) -> str:
-    """The published version's note: which campaign, its matrix and budgets."""
+def campaign_note(suite: Suite, runs: list[PlannedRun], only: tuple[str, ...] = ()) -> str:
+    """The published version's note: which campaign, its matrix and budgets, and the part
+    of it run when ``--only`` chose one."""
     budgets = sorted({f"{m.name}: max_epochs {m.max_epochs}" for m in suite.models
                       if m.max_epochs is not None})
     models = sorted({m.name + (f"/{v}" if v else "") for m in suite.models for v in m.variants})
@@ -49,6 +50,8 @@ def campaign_note(suite: Suite, runs: list[PlannedRun]) -> str:
             f"{', '.join(models)}; seeds {', '.join(map(str, seeds))}")
     if budgets:
         text += "; reduced budgets: " + ", ".join(budgets)
+    if only:
+        text += f"; only the runs matching {', '.join(only)}"
     if suite.description:
         text += f". {suite.description}"
     return text
@@ -56,12 +59,15 @@ def campaign_note(suite: Suite, runs: list[PlannedRun]) -> str:
 
 def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str = "local",
           workers: int = 1, publish: bool = False, dry_run: bool = False, wait: bool = True,
-          console: Any = None, progress: bool = True, registry: Any = None) -> SweepResult:
-    """Plan ``suite_path`` and run what is not done yet.
+          console: Any = None, progress: bool = True, registry: Any = None,
+          only: tuple[str, ...] = ()) -> SweepResult:
+    """Plan ``suite_path`` and run what is not done yet; with ``only`` (label wildcards,
+    ``ar_gru/*/s0``), just the runs that match.
 
     Raises:
         SuiteError: a bad suite (every bad entry listed), before anything runs.
-        ConfigError: an unknown executor, or Slurm commands missing for ``slurm``.
+        ConfigError: an unknown executor, Slurm commands missing for ``slurm``, or an
+            ``only`` pattern that matches no run.
         SweepInterrupted: Ctrl-C; the result so far is in it.
     """
     from serbench.plugins import get_registry
@@ -75,7 +81,8 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
     registry = registry or get_registry()
     suite = load_suite(suite_path, registry)
     runs_dir = Path(runs_dir).expanduser().resolve()
-    runs = plan(suite, runs_dir, registry)
+    # the whole suite is planned (and checked) even when only part of it runs
+    runs = select(plan(suite, runs_dir, registry), list(only))
     result = SweepResult(suite=suite, runs=runs)
     if dry_run:
         return result
@@ -114,7 +121,7 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
             and all(o.status != "queued" for o in result.outcomes)):
         from serbench.leaderboard.store import Leaderboard
 
-        note = campaign_note(suite, runs)
+        note = campaign_note(suite, runs, tuple(only))
         for name in dict.fromkeys(r.leaderboard for r in runs):
             result.published[name] = Leaderboard(leaderboards, name).publish(note=note)[0]
     return result

@@ -45,10 +45,14 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
               help="Print the plan (to do / already done, estimated time) and run nothing.")
 @click.option("--no-wait", is_flag=True,
               help="Slurm: submit and return; a later sweep collects the results.")
+@click.option("--only", multiple=True, metavar="PATTERN",
+              help="Run only the runs whose label (model/variant/corpus/s<seed>, as "
+                   "--dry-run shows) matches; shell wildcards, repeatable: "
+                   "--only 'a_lstm/*' --only '*/s0'.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
             leaderboard_root: Path, publish: bool, dry_run: bool, no_wait: bool,
-            quiet: bool) -> None:
+            only: tuple[str, ...], quiet: bool) -> None:
     """Run every model x variant x feature x seed of SUITE's benchmarks that is not done yet,
     adding each finished run to its benchmark's leaderboard.
 
@@ -67,7 +71,7 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
     try:
         result = sweep(suite, runs_dir=root, leaderboards=leaderboard_root, executor=executor,
                        workers=workers, publish=publish, dry_run=dry_run, wait=not no_wait,
-                       console=console, progress=not quiet)
+                       console=console, progress=not quiet, only=only)
     except SweepInterrupted as exc:
         out.print(report.summary_table(exc.result.outcomes, "campaign interrupted"))
         click.secho("Interrupted: finished runs are kept; run the same command to resume "
