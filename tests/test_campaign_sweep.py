@@ -164,7 +164,8 @@ def test_only_that_matches_nothing_lists_the_labels(env, capsys):
 
     tmp, suite = env
     with pytest.raises(SystemExit) as exit_:
-        main(["sweep", str(suite), "--only", "mlp/*", "--runs-dir", str(tmp / "runs")])
+        main(["sweep", str(suite), "--only", "mlp/*", "--runs-dir", str(tmp / "runs"),
+              "--leaderboard-root", str(tmp / "boards")])
     assert exit_.value.code == 2
     text = " ".join(capsys.readouterr().err.split())
     assert "--only 'mlp/*' matches no run" in text and "svm/manifest/s0" in text
