@@ -122,6 +122,6 @@ def _stop(active: list[_Active], folder: CampaignFolder) -> list[Outcome]:
         outcome = read_outcome(folder.runs_dir, item.run.run_id, item.run.label, log=item.log,
                                seconds=time.monotonic() - item.started)
         if outcome.status != "done":
-            outcome.status, outcome.message = "interrupted", "stopped by Ctrl-C; sweep resumes it"
+            outcome.status, outcome.message = "interrupted", "stopped (Ctrl-C or SIGTERM); sweep resumes it"
         stopped.append(outcome)
     return stopped
