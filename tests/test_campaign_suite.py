@@ -124,7 +124,10 @@ sets = [{{ C = 1.0 }}, {{ C = 2.0 }}, {{ C = 1.0 }}]
     registry = get_registry()
     runs = plan(load_suite(path, registry), runs_dir, registry)
     assert len(runs) == 4  # the repeated set resolves to runs already planned
-    assert [r.label for r in runs] == ["svm/manifest/s0", "svm/manifest/s1"] * 2
+    # two C values share model/corpus/seed: each label carries its run id's hash
+    assert [r.label for r in runs] == [f"svm/manifest/s{r.seed}#{r.run_id[-8:]}"
+                                       for r in runs]
+    assert [r.seed for r in runs] == [0, 1, 0, 1] and len({r.label for r in runs}) == 4
     for run in runs:
         expected = run_folder_for(RunConfig(model="svm", corpus="manifest", data=tiny_csv,
                                             protocol="loso-speaker", seed=run.seed,
