@@ -4,7 +4,9 @@
 
 Runs are grouped by configuration (model, variant, feature and its normalisation,
 hyperparameters, protocol options; the seed aside). Per configuration: seeds, validation UA of the selected models
-(mean over folds and seeds: what choosing may look at), pooled test UA mean ± std over
+(mean over folds and seeds: what choosing may look at), with `inner_folds` also the mean
+validation UA over every development speaker (each scored by the inner model that held it
+out), pooled test UA mean ± std over
 seeds, the fold std of test UA (mean over seeds), single-class folds, and the median wall
 time per run (config.json written -> record.json written).
 """
@@ -31,6 +33,13 @@ def _valid_ua(folder: Path) -> float | None:
         for _, part in frame.group_by("fold")
     ]
     return float(np.mean(scores)) if scores else None
+
+
+def _inner_valid_ua(folds: list[dict]) -> float | None:
+    """Mean over folds of the inner models' validation UA (``inner_folds`` runs only)."""
+    values = [f["selection"]["valid_ua_mean"] for f in folds
+              if (f.get("selection") or {}).get("valid_ua_mean") is not None]
+    return float(np.mean(values)) if values else None
 
 
 def _predicted_classes(fold: dict) -> int:
@@ -67,6 +76,7 @@ def summarise(runs: Path, corpus: str | None) -> list[dict]:
                 "pooled": record["aggregate"]["pooled"]["ua"],
                 "fold_std": record["aggregate"]["std"]["ua"],
                 "valid": _valid_ua(folder),
+                "inner": _inner_valid_ua(folds),
                 "single": sum(1 for f in folds if _predicted_classes(f) == 1),
                 "epochs": [f.get("best_epoch") for f in folds],
                 "wall": record_path.stat().st_mtime - (folder / "config.json").stat().st_mtime,
@@ -76,11 +86,13 @@ def summarise(runs: Path, corpus: str | None) -> list[dict]:
     for key, runs_ in sorted(groups.items()):
         pooled = [r["pooled"] for r in runs_]
         valid = [r["valid"] for r in runs_ if r["valid"] is not None]
+        inner = [r["inner"] for r in runs_ if r["inner"] is not None]
         rows.append(
             {
                 "config": key,
                 "seeds": sorted(r["seed"] for r in runs_),
                 "valid_ua": statistics.mean(valid) if valid else None,
+                "inner_valid_ua": statistics.mean(inner) if inner else None,
                 "pooled_mean": statistics.mean(pooled),
                 "pooled_std": statistics.stdev(pooled) if len(pooled) > 1 else 0.0,
                 "fold_std": statistics.mean(r["fold_std"] for r in runs_),
@@ -102,12 +114,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print("| configuration | seeds | valid UA | pooled UA (± seeds) | fold std | 1-class folds | wall s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| configuration | seeds | valid UA | inner valid UA | pooled UA (± seeds) | fold std "
+          "| 1-class folds | wall s |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in sorted(rows, key=lambda r: -(r["valid_ua"] or 0)):
         valid = f"{100 * row['valid_ua']:.1f}" if row["valid_ua"] is not None else "-"
+        inner = (f"{100 * row['inner_valid_ua']:.1f}" if row["inner_valid_ua"] is not None
+                 else "-")
         print(
-            f"| `{row['config']}` | {len(row['seeds'])} | {valid} | "
+            f"| `{row['config']}` | {len(row['seeds'])} | {valid} | {inner} | "
             f"{100 * row['pooled_mean']:.1f} ± {100 * row['pooled_std']:.1f} | "
             f"{100 * row['fold_std']:.1f} | {row['single_class_folds']} | {row['wall_s']:.0f} |"
         )

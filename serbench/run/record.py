@@ -129,6 +129,8 @@ def fold_entry(
         "stopped_early": bool(outcome.stopped_early),
         "curve": [dict(point) for point in (outcome.curve or [])],
         "timing": timing,
+        **({"selection": dict(outcome.selection)} if getattr(outcome, "selection", None)
+           else {}),
     }
 
 

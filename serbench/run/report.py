@@ -28,6 +28,16 @@ def _title(record: Mapping[str, Any]) -> str:
             f"{record['feature']['name']}, seed {record['training']['seed']}")
 
 
+def _epochs_cell(fold: Mapping[str, Any]) -> str:
+    """``"12 (best 12)"``; with ``inner_folds``, the inner models' picks: ``"12 (median of
+    9/19/12)"``."""
+    selection = fold.get("selection") or {}
+    if selection.get("rule") == "inner_folds":
+        picks = "/".join(str(e) for e in selection.get("best_epochs", []))
+        return f"{fold['epochs_run']} (median of {picks})"
+    return f"{fold['epochs_run']} (best {fold['best_epoch']})"
+
+
 def scores_table(record: Mapping[str, Any]) -> Table:
     """One row per fold, then mean ± std over folds and the pooled scores (in %)."""
     table = Table(title=_title(record), title_justify="left")
@@ -38,9 +48,7 @@ def scores_table(record: Mapping[str, Any]) -> Table:
     table.add_column("epochs", justify="right")
     for fold in record["folds"]:
         metrics = fold["metrics"]
-        epochs = "–" if not fold.get("epochs_run") else (
-            f"{fold['epochs_run']} (best {fold['best_epoch']})"
-        )
+        epochs = "–" if not fold.get("epochs_run") else _epochs_cell(fold)
         table.add_row(fold["name"], ", ".join(fold.get("test_speakers", [])),
                       *(pct(metrics.get(k)) for k, _ in SCORE_COLUMNS), epochs)
     agg = record["aggregate"]

@@ -380,7 +380,9 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
                 f"its folds: {', '.join(all_names)}"
             )
         folds = [f for f in folds if f.name in set(config.folds)]
-    check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch")
+    check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch",
+                inner_folds=int(hparams.get("inner_folds") or 0)
+                if spec.framework == "torch" else 0)
     warnings = [*corpus.warnings, *(cross.warnings if cross else []),
                 *small_fold_warnings(manifest, folds, classes)]
 

@@ -45,6 +45,12 @@ class TrainingConfig:
             the training and validation utterances together for that many epochs (and
             the same averaging window) and test that one: small corpora lose a fifth of
             their speakers to validation otherwise (docs/training.md).
+        inner_folds: K >= 2 chooses the epoch count by cross-validation inside the fold's
+            development speakers instead of on its one validation split: K
+            speaker-disjoint groups each validate a model trained on the others, the median
+            of their selected epochs is taken, and the tested model is trained on all
+            development utterances for that many epochs (so it implies ``refit``);
+            :mod:`serbench.training.inner_cv`. 0 = off.
     """
 
     lr: float = 1e-3
@@ -69,6 +75,7 @@ class TrainingConfig:
     feature_mask_width: float = 0.1
     select_window: int = 1
     refit: bool = False
+    inner_folds: int = 0
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -84,6 +91,13 @@ class TrainingConfig:
             raise ConfigError(
                 f"select_window={self.select_window} (--set select_window=K): K is the number "
                 "of last epochs averaged for selection; use 1 or more"
+            )
+        if self.inner_folds < 0 or self.inner_folds == 1:
+            from serbench.errors import ConfigError
+
+            raise ConfigError(
+                f"inner_folds={self.inner_folds} (--set inner_folds=K): K is the number of "
+                "speaker groups that validate in turn; use 2 or more, or 0 (off)"
             )
         for name in ("time_mask_width", "feature_mask_width"):
             if not 0.0 <= getattr(self, name) <= 1.0:

@@ -50,6 +50,9 @@ class FoldOutcome:
             (restored best) model's emotion scores (N_v, C) on them, for score fusion
             fitted on validation data only (``serbench fuse``); empty when the fold has
             no validation split.
+        selection: how the epoch count was chosen when it was not on the validation split
+            alone (``inner_folds``: :meth:`serbench.training.inner_cv.InnerSelection.summary`);
+            empty otherwise.
     """
 
     utt_ids: list[str]
@@ -67,6 +70,7 @@ class FoldOutcome:
     valid_utt_ids: list[str] = field(default_factory=list)
     valid_y_true: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     valid_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (arrays as lists)."""
@@ -276,4 +280,7 @@ def run_fold(
         progress=progress,
         checkpoint=checkpoint,
         save=_save_checkpoint,
+        speaker_of=(dict(zip(manifest["utt_id"].to_list(),
+                             manifest["speaker"].cast(pl.String).to_list(), strict=True))
+                    if config.inner_folds else None),
     )
