@@ -224,3 +224,31 @@ def test_inner_folds_of_one_is_refused(env, tiny_csv, spied, capsys):
     assert info.value.code == 2
     assert "inner_folds=1" in capsys.readouterr().err
     assert spied["train"] == []
+
+
+def test_a_default_inner_folds_falls_back_where_a_fold_has_one_development_speaker():
+    """Set by a model's defaults, inner_folds falls back to the validation split (with a
+    warning and inner_folds=0 in the hyperparameters, so in the run id); set by the user
+    with --set, the same folds are refused (test above)."""
+    import polars as pl
+
+    from serbench.models.plugin import MLP
+    from serbench.protocols.base import Fold
+    from serbench.run.config import RunConfig
+    from serbench.run.resolve import _inner_folds_fallback
+
+    manifest = pl.DataFrame({"utt_id": ["a1", "a2", "b1", "c1"],
+                             "speaker": ["A", "A", "B", "C"]})
+    one_dev = [Fold("B", train=("a1",), valid=("a2",), test=("b1",))]
+    two_dev = [Fold("C", train=("a1", "b1"), valid=("a2",), test=("c1",))]
+    plain = RunConfig(model="mlp", corpus="manifest")
+    hparams = {"inner_folds": 5}
+    assert _inner_folds_fallback(MLP, hparams, plain, two_dev, manifest) == []
+    assert hparams["inner_folds"] == 5
+    warnings = _inner_folds_fallback(MLP, hparams, plain, one_dev, manifest)
+    assert hparams["inner_folds"] == 0
+    assert len(warnings) == 1 and "fold(s) B" in warnings[0] and "inner_folds=0" in warnings[0]
+    explicit = RunConfig(model="mlp", corpus="manifest", overrides={"inner_folds": 5})
+    hparams = {"inner_folds": 5}
+    assert _inner_folds_fallback(MLP, hparams, explicit, one_dev, manifest) == []
+    assert hparams["inner_folds"] == 5  # left for check_folds to refuse

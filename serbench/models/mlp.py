@@ -4,7 +4,9 @@ The neural counterpart of ``svm``, and the model peer tools ship first (nkululek
 ``mlp``, EmoBox's linear/MLP probes): functionals (e.g. eGeMAPS, 88-d, per-speaker
 z-normalised) -> ``[Linear -> ReLU -> Dropout] x len(hidden)`` -> Linear. Small corpora
 over-fit it within a few epochs, so its default recipe (serbench/models/plugin.py,
-measured in docs/training.md) adds input noise and checkpoint averaging.
+measured in docs/training.md) adds input noise, dropout 0.5 and checkpoint averaging,
+and chooses its epoch count by cross-validation over the development speakers
+(``inner_folds``) before training on all of them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,15 @@ from serbench.errors import ConfigError
 from serbench.protocols.base import Fold
 
 
+def folds_short_of_speakers(folds: list[Fold], manifest: pl.DataFrame,
+                            needed: int = 2) -> list[str]:
+    """Names of the folds whose development part (train + valid) has fewer than ``needed``
+    speakers: ``inner_folds`` cannot cross-validate among them."""
+    speakers = dict(zip(manifest["utt_id"].to_list(), manifest["speaker"].to_list(), strict=True))
+    return [fold.name for fold in folds
+            if len({speakers.get(u) for u in (*fold.train, *fold.valid)} - {None}) < needed]
+
+
 def check_folds(folds: list[Fold], manifest: pl.DataFrame, protocol: str, needs_valid: bool,
                 inner_folds: int = 0) -> None:
     """Each fold must have training and test utterances (and validation, for torch models;

@@ -196,6 +196,26 @@ def resolve_hparams(
     return hparams
 
 
+def _inner_folds_fallback(spec: ModelSpec, hparams: dict[str, Any], config: RunConfig,
+                          folds: list, manifest: Any) -> list[str]:
+    """A model whose *defaults* (or variant) choose epochs by ``inner_folds`` falls back to
+    its validation split (``inner_folds=0``, in ``hparams``, so in the run id) where a fold
+    has fewer than two development speakers; a warning says so. ``--set inner_folds=K``
+    is the user's explicit choice: :func:`check_folds` refuses it there instead."""
+    from serbench.run.fold_checks import folds_short_of_speakers
+
+    k = int(hparams.get("inner_folds") or 0)
+    if spec.framework != "torch" or not k or "inner_folds" in config.overrides:
+        return []
+    short = folds_short_of_speakers(folds, manifest)
+    if not short:
+        return []
+    hparams["inner_folds"] = 0
+    return [f"model {spec.name!r} chooses its epochs by cross-validation over the development "
+            f"speakers (inner_folds={k}), but fold(s) {', '.join(short[:5])} have fewer than 2; "
+            "every fold chooses on its validation split instead (inner_folds=0)"]
+
+
 def _pick(
     name: str,
     explicit: Any,
@@ -380,10 +400,11 @@ def resolve_run(config: RunConfig, registry: Registry) -> Resolved:
                 f"its folds: {', '.join(all_names)}"
             )
         folds = [f for f in folds if f.name in set(config.folds)]
+    fallback = _inner_folds_fallback(spec, hparams, config, folds, manifest)
     check_folds(folds, manifest, protocol_name, needs_valid=spec.framework == "torch",
                 inner_folds=int(hparams.get("inner_folds") or 0)
                 if spec.framework == "torch" else 0)
-    warnings = [*corpus.warnings, *(cross.warnings if cross else []),
+    warnings = [*corpus.warnings, *(cross.warnings if cross else []), *fallback,
                 *small_fold_warnings(manifest, folds, classes)]
 
     return Resolved(
