@@ -217,11 +217,20 @@ def test_done_when_two_models_two_seeds_on_the_synthetic_corpus(tmp_path, monkey
     assert {o.status for o in again.outcomes} == {"already done"}
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for `cmd &`
+
+
 @pytest.mark.slow  # about 15 s: two process starts and a run that starts training
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
-def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum):
+@pytest.mark.parametrize(("signum", "background"),
+                         [(signal.SIGINT, False), (signal.SIGTERM, False),
+                          (signal.SIGTERM, True)],
+                         ids=["ctrl-c", "kill", "kill-background"])
+def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum, background):
     """SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler) to `serbench sweep`: the running run
-    is stopped cleanly (exit 128 + signal, summary says interrupted), no worker is left
+    is stopped cleanly (exit 128 + signal, summary says interrupted; the worker itself
+    reports the interrupt, so it was not killed after the grace period, even when the
+    sweep was started in the background with SIGINT ignored), no worker is left
     running, and the next sweep plans to resume it."""
     tmp, suite = env
     text = suite.read_text()
@@ -233,6 +242,7 @@ def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum):
                "--leaderboard-root", str(tmp / "boards"), "-q"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True,
+                            preexec_fn=_ignore_sigint if background else None,
                             env={**os.environ, "COLUMNS": "250"})  # rich: no truncation
     deadline = time.monotonic() + 120  # until the run has started training
     while time.monotonic() < deadline and not list(runs.glob("bilstm_att-*/config.json")):
@@ -248,7 +258,26 @@ def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum):
     assert not workers, f"worker processes left running: {workers}"
     assert re.search(r"bilstm_att/manifest/s0 │ interrupted", text), output
     assert "run the same command to resume" in text
+    (log,) = runs.glob("campaigns/*/logs/bilstm_att-*.log")
+    assert "Run interrupted after 0 of" in log.read_text(encoding="utf-8"), log.read_text()
     (folder,) = runs.glob("bilstm_att-*")
     assert not (folder / "record.json").exists()
     plan = CliRunner().invoke(cli, [*command[3:], "--dry-run"])
     assert "to do (resume)" in plan.output
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["campaign-worker", "plain"])
+def test_a_campaign_worker_hears_sigint_that_its_parent_ignored(worker):
+    """A sweep started with `&` hands its workers an ignored SIGINT, yet stops them with
+    SIGINT: `serbench` restores the Ctrl-C handler in campaign workers (the executor's
+    environment variable) and leaves other processes' choice alone."""
+    from serbench.cli import CAMPAIGN_WORKER_ENV
+
+    code = ("import signal, serbench.cli as c\n"
+            "try:\n    c.main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)")
+    env = {k: v for k, v in os.environ.items() if k != CAMPAIGN_WORKER_ENV}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**env, CAMPAIGN_WORKER_ENV: "1"} if worker else env,
+                          preexec_fn=_ignore_sigint, check=True)
+    assert done.stdout.split()[-1] == str(worker), done.stdout + done.stderr

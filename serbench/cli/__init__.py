@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import signal
 import sys
 
 import click
 
 from serbench.errors import SerbenchError
+
+#: set by the local campaign executor in its workers' environment
+CAMPAIGN_WORKER_ENV = "SERBENCH_CAMPAIGN_WORKER"
 
 #: sub-command -> "module:attribute" of a click.Command
 COMMANDS: dict[str, str] = {
@@ -58,6 +63,12 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, printing serbench errors without a traceback."""
+    if (os.environ.get(CAMPAIGN_WORKER_ENV) == "1"
+            and signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+        # a sweep started in the background (`serbench sweep ... &`) passes an ignored
+        # SIGINT on to its workers, yet it stops them with SIGINT: without this they sit
+        # out the grace period and are killed mid-epoch instead of stopping cleanly
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cli.main(args=argv, prog_name="serbench", standalone_mode=False)
     except click.exceptions.Abort as exc:

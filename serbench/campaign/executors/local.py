@@ -5,7 +5,8 @@ started as ``python -m serbench run --config <experiment file> --threads T`` wit
 ``T = cores // N`` torch threads (``OMP_NUM_THREADS`` too), so N workers do not
 oversubscribe the cores; the record stores the count. Output goes to the run's log.
 On Ctrl-C every worker gets SIGINT (a run keeps its finished folds), then SIGKILL after
-a grace period; the same ``sweep`` resumes them.
+a grace period; the same ``sweep`` resumes them. Workers hear SIGINT even where the sweep
+runs in the background with SIGINT ignored (``CAMPAIGN_WORKER_ENV``, ``serbench.cli.main``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from serbench.campaign.outcome import CampaignFolder, Outcome, read_outcome
 from serbench.campaign.plan import PlannedRun
+from serbench.cli import CAMPAIGN_WORKER_ENV
 
 #: seconds a worker has to stop after SIGINT before it is killed
 GRACE_S = 20.0
@@ -73,7 +75,8 @@ def run_local(runs: Sequence[PlannedRun], folder: CampaignFolder, *, workers: in
     """
     threads = threads_per_worker(workers)
     queue, active, outcomes = list(runs), [], []
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           CAMPAIGN_WORKER_ENV: "1"}
     try:
         while queue or active:
             while queue and len(active) < workers:
