@@ -26,7 +26,7 @@ derived is declared explicitly with :class:`Param` in ``ModelSpec.hyperparameter
 which replaces the derived rule of that name.
 
 ``--set`` values are checked by :func:`check_values` in
-:func:`serbench.run.resolve.resolve_hparams`, before any corpus is loaded.
+:func:`serbench.run.model_hparams.resolve_hparams`, before any corpus is loaded.
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ def declarations(spec: ModelSpec) -> dict[str, Param]:
     Derived from the spec's defaults, variants and search space (and TrainingConfig for
     torch models), with ``spec.hyperparameters`` replacing the derived rule of its names.
     """
-    from serbench.run.resolve import RUN_SETTING_KEYS
+    from serbench.run.model_hparams import RUN_SETTING_KEYS
 
     presets: dict[str, list[Any]] = {}
     for layer in (spec.defaults, *spec.variants.values()):

@@ -235,7 +235,7 @@ def test_a_default_inner_folds_falls_back_where_a_fold_has_one_development_speak
     from serbench.models.plugin import MLP
     from serbench.protocols.base import Fold
     from serbench.run.config import RunConfig
-    from serbench.run.resolve import _inner_folds_fallback
+    from serbench.run.model_hparams import inner_folds_fallback
 
     manifest = pl.DataFrame({"utt_id": ["a1", "a2", "b1", "c1"],
                              "speaker": ["A", "A", "B", "C"]})
@@ -243,12 +243,12 @@ def test_a_default_inner_folds_falls_back_where_a_fold_has_one_development_speak
     two_dev = [Fold("C", train=("a1", "b1"), valid=("a2",), test=("c1",))]
     plain = RunConfig(model="mlp", corpus="manifest")
     hparams = {"inner_folds": 5}
-    assert _inner_folds_fallback(MLP, hparams, plain, two_dev, manifest) == []
+    assert inner_folds_fallback(MLP, hparams, plain, two_dev, manifest) == []
     assert hparams["inner_folds"] == 5
-    warnings = _inner_folds_fallback(MLP, hparams, plain, one_dev, manifest)
+    warnings = inner_folds_fallback(MLP, hparams, plain, one_dev, manifest)
     assert hparams["inner_folds"] == 0
     assert len(warnings) == 1 and "fold(s) B" in warnings[0] and "inner_folds=0" in warnings[0]
     explicit = RunConfig(model="mlp", corpus="manifest", overrides={"inner_folds": 5})
     hparams = {"inner_folds": 5}
-    assert _inner_folds_fallback(MLP, hparams, explicit, one_dev, manifest) == []
+    assert inner_folds_fallback(MLP, hparams, explicit, one_dev, manifest) == []
     assert hparams["inner_folds"] == 5  # left for check_folds to refuse

@@ -9,7 +9,7 @@ the model's own optimiser) for a few seconds, fits its training set well above c
 
 The models are read from the plugin registry as ``serbench models`` lists them, so a
 newly registered torch model fails here until it gets an entry in :data:`CASES` (small
-widths as ``--set`` overrides, checked by :func:`serbench.run.resolve.resolve_hparams`).
+widths as ``--set`` overrides, checked by :func:`serbench.run.model_hparams.resolve_hparams`).
 
 The toy task (:func:`_features`): frames (T, 6) whose mean is ``separation`` higher in
 dimension ``label``; functionals: one such vector; waveform: a class-dependent tone in
@@ -146,7 +146,7 @@ def train_accuracy(name: str, case: Case, tmp_path: Path, seed: int = 0
     from serbench.data.context import ContextRef
     from serbench.data.dataset import UtteranceDataset
     from serbench.plugins import Registry, make_plugin_manager
-    from serbench.run.resolve import resolve_hparams
+    from serbench.run.model_hparams import resolve_hparams
     from serbench.training import trainer
     from serbench.training.config import TrainingConfig
     from serbench.training.fold_torch import build_torch_model

@@ -123,7 +123,7 @@ def test_bad_overrides_are_clear_errors(text, message):
 def test_unknown_override_name_suggests_the_close_one():
     space, origin = spaces.model_space(BILSTM_ATT)
     assert origin == "model" and set(space) == {"hidden", "dropout", "lr"}
-    from serbench.run.resolve import known_hyperparameters
+    from serbench.run.model_hparams import known_hyperparameters
 
     known = known_hyperparameters(BILSTM_ATT)
     with pytest.raises(ConfigError, match=r"'hiden' \(did you mean 'hidden'\?\)"):

@@ -195,7 +195,7 @@ def _benchmark(check: _Checker, where: str, table: Any, base: Path,
 
 def _model(check: _Checker, where: str, table: Any, defaults: Resources,
            registry: Registry) -> ModelEntry | None:
-    from serbench.run.resolve import known_hyperparameters
+    from serbench.run.model_hparams import known_hyperparameters
 
     table = check.keys(where, table, MODEL_KEYS)
     name = table.get("name")

@@ -22,7 +22,7 @@ def _show_space(model: str, variant: str | None, overrides, grid) -> None:
 
     from serbench.cli.console import make_console
     from serbench.plugins import get_registry
-    from serbench.run.resolve import known_hyperparameters, resolve_hparams, resolve_variant
+    from serbench.run.model_hparams import known_hyperparameters, resolve_hparams, resolve_variant
     from serbench.tuning import space as spaces
 
     spec = get_registry().lookup("model", model).spec

@@ -36,7 +36,7 @@ def overrides_per_model(plan: Plan, sets: Mapping[str, Any], registry: Registry
     Raises:
         ConfigError: a name no model of the reproduction has, listing the known ones.
     """
-    from serbench.run.resolve import known_hyperparameters
+    from serbench.run.model_hparams import known_hyperparameters
 
     known = {p.model: known_hyperparameters(registry.model(p.model)) for p in plan.runs
              if p.model is not None}

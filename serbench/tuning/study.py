@@ -124,7 +124,7 @@ def study_name(resolved: Any, objectives: list[str]) -> str:
 
 def effective_space(spec: Any, config: TuneConfig, sampler: str):
     """(space, origin, grid, sampler) after overrides and grid selection."""
-    from serbench.run.resolve import known_hyperparameters
+    from serbench.run.model_hparams import known_hyperparameters
 
     grid_name = config.grid
     if sampler == "grid" and grid_name is None:

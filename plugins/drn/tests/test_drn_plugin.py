@@ -85,6 +85,6 @@ def test_single_and_multi_head_attention_maps() -> None:
 
 
 def test_set_params_is_a_known_hyperparameter() -> None:
-    from serbench.run.resolve import resolve_hparams
+    from serbench.run.model_hparams import resolve_hparams
 
     assert resolve_hparams(plugin.DRN, None, {"params": "9.9M"}, max_epochs=None)["params"] == "9.9M"

@@ -81,7 +81,7 @@ def test_lexical_without_tokens_is_a_clear_error() -> None:
 
 
 def test_set_params_is_a_known_hyperparameter() -> None:
-    from serbench.run.resolve import resolve_hparams
+    from serbench.run.model_hparams import resolve_hparams
 
     hp = resolve_hparams(plugin.RLC, "baseline", {"params": "9.27M"}, max_epochs=None)
     assert hp["params"] == "9.27M" and hp["frontend"] == "none"
