@@ -80,9 +80,13 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
             if self.track_running_stats and self.running_mean is not None:
                 with torch.no_grad():
                     unbiased = var * n / (n - 1).clamp_min(1.0)
-                    self.running_mean.lerp_(mean, self.momentum or 0.1)
-                    self.running_var.lerp_(unbiased, self.momentum or 0.1)
                     self.num_batches_tracked += 1
+                    # momentum None: the cumulative average, as nn.BatchNorm1d (used by
+                    # serbench.training.batch_norm to recompute the statistics)
+                    factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                              else self.momentum)
+                    self.running_mean.lerp_(mean, factor)
+                    self.running_var.lerp_(unbiased, factor)
         else:
             mean, var = self.running_mean, self.running_var
         y = (x - mean) / torch.sqrt(var + self.eps)

@@ -51,6 +51,10 @@ class TrainingConfig:
             of their selected epochs is taken, and the tested model is trained on all
             development utterances for that many epochs (so it implies ``refit``);
             :mod:`serbench.training.inner_cv`. 0 = off.
+        bn_recalibration: before each validation and at the end, recompute every batch
+            norm's running statistics on the training data with dropout off
+            (:mod:`serbench.training.batch_norm`): for models that put dropout before a
+            batch norm, whose eval-mode output otherwise loses its dependence on the input.
     """
 
     lr: float = 1e-3
@@ -76,6 +80,7 @@ class TrainingConfig:
     select_window: int = 1
     refit: bool = False
     inner_folds: int = 0
+    bn_recalibration: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:

@@ -4,7 +4,8 @@ One loop for all models: Adam or SGD (:class:`TrainingConfig`), cross-entropy wi
 optional inverse-frequency class weights and label smoothing, multi-task losses
 (``sum_t w_t * CE_t`` over the tasks a model returns; targets ``-100`` are ignored),
 gradient-norm clipping, and early stopping on validation UA with patience; the weights
-of the best epoch are restored at the end. Validation is the fold's validation split
+of the best epoch are restored at the end. With ``bn_recalibration`` every epoch ends by
+recomputing batch-norm statistics with dropout off (:mod:`serbench.training.batch_norm`). Validation is the fold's validation split
 (carved from its training part): nothing here ever sees test utterances.
 
 ``config.precision`` (``--precision``) runs the forward pass and the loss under autocast,
@@ -29,6 +30,7 @@ from serbench.data.batch import Batch
 from serbench.data.dataset import IGNORE_INDEX, UtteranceDataset
 from serbench.errors import ConfigError
 from serbench.training.augment import augment_batch, augmentation_active
+from serbench.training.batch_norm import recalibrate_batch_norm
 from serbench.training.config import TrainingConfig
 from serbench.training.precision import autocast, check_precision, grad_scaler
 from serbench.training.prefetch import Prefetcher
@@ -216,6 +218,16 @@ def evaluate(
     return total / max(n, 1), unweighted_accuracy(np.concatenate(truth), np.concatenate(preds))
 
 
+def _recalibrate(model: nn.Module, dataset: UtteranceDataset, config: TrainingConfig,
+                 device: torch.device) -> None:
+    """Batch-norm statistics from ``dataset`` with dropout off (``bn_recalibration``)."""
+    batches = dataset.batch_indices(config.batch_size, shuffle=False,
+                                    bucket=config.bucket_by_length, seed=0, epoch=0)
+    with autocast(config.precision, device):
+        recalibrate_batch_norm(model, (batch for _, _, batch in Prefetcher(
+            batches, lambda rows: _collate_rows(dataset, rows), device)))
+
+
 def train(
     model: nn.Module,
     train_set: UtteranceDataset,
@@ -303,6 +315,8 @@ def train(
                     scaler.update()
                     running += float(loss.detach()) * len(batch)
                     seen += len(batch)
+                if config.bn_recalibration:  # part of the epoch's cost
+                    _recalibrate(model, train_set, config, device)
             row: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": running / max(seen, 1),
@@ -337,6 +351,8 @@ def train(
             progress.remove_task(task_id)
     if selector.best_state is not None:
         model.load_state_dict(selector.best_state)
+        if config.bn_recalibration and config.select_window > 1:
+            _recalibrate(model, train_set, config, device)  # for the averaged weights
     result.best_epoch = selector.best_epoch
     result.best_valid_ua = selector.best_score if has_valid else None
     result.padded_share = 1.0 - valid_frames / padded if padded else 0.0
