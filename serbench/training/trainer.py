@@ -30,7 +30,7 @@ from serbench.data.batch import Batch
 from serbench.data.dataset import IGNORE_INDEX, UtteranceDataset
 from serbench.errors import ConfigError
 from serbench.training.augment import augment_batch, augmentation_active
-from serbench.training.batch_norm import recalibrate_batch_norm
+from serbench.training.batch_norm import batch_norms, recalibrate_batch_norm
 from serbench.training.config import TrainingConfig
 from serbench.training.precision import autocast, check_precision, grad_scaler
 from serbench.training.prefetch import Prefetcher
@@ -221,6 +221,8 @@ def evaluate(
 def _recalibrate(model: nn.Module, dataset: UtteranceDataset, config: TrainingConfig,
                  device: torch.device) -> None:
     """Batch-norm statistics from ``dataset`` with dropout off (``bn_recalibration``)."""
+    if not batch_norms(model):  # e.g. rlc's baseline: nothing to collate batches for
+        return
     batches = dataset.batch_indices(config.batch_size, shuffle=False,
                                     bucket=config.bucket_by_length, seed=0, epoch=0)
     with autocast(config.precision, device):
