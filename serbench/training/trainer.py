@@ -5,8 +5,9 @@ optional inverse-frequency class weights and label smoothing, multi-task losses
 (``sum_t w_t * CE_t`` over the tasks a model returns; targets ``-100`` are ignored),
 gradient-norm clipping, and early stopping on validation UA with patience; the weights
 of the best epoch are restored at the end. With ``bn_recalibration`` every epoch ends by
-recomputing batch-norm statistics with dropout off (:mod:`serbench.training.batch_norm`). Validation is the fold's validation split
-(carved from its training part): nothing here ever sees test utterances.
+recomputing batch-norm statistics with dropout off (:mod:`serbench.training.batch_norm`).
+Validation is the fold's validation split (carved from its training part): nothing here
+ever sees test utterances.
 
 ``config.precision`` (``--precision``) runs the forward pass and the loss under autocast,
 with a loss scaler for fp16 (:mod:`serbench.training.precision`); batches come from
@@ -171,8 +172,7 @@ def predict(
     order: list[int] = []
     chunks: dict[str, list[torch.Tensor]] = {}
     device = torch.device(device)
-    batches = dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0)
-    for rows, _, batch in Prefetcher(batches, lambda r: _collate_rows(dataset, r), device):
+    for rows, _, batch in _in_order(dataset, batch_size, device):
         with autocast(precision, device):
             output = as_task_dict(model(batch))
         for task, logits in output.items():
@@ -188,6 +188,13 @@ def _collate_rows(dataset: UtteranceDataset, rows: Sequence[int]) -> Batch:
     from serbench.data.dataset import collate
 
     return collate([dataset[i] for i in rows], dataset.level)
+
+
+def _in_order(dataset: UtteranceDataset, batch_size: int, device: torch.device, *,
+              bucket: bool = True) -> Prefetcher:
+    """The dataset's batches in a fixed order (no shuffling), as (rows, host, device batch)."""
+    batches = dataset.batch_indices(batch_size, shuffle=False, bucket=bucket, seed=0, epoch=0)
+    return Prefetcher(batches, lambda rows: _collate_rows(dataset, rows), device)
 
 
 @torch.no_grad()
@@ -206,8 +213,7 @@ def evaluate(
     preds: list[np.ndarray] = []
     truth: list[np.ndarray] = []
     device = torch.device(device)
-    batches = dataset.batch_indices(batch_size, shuffle=False, bucket=True, seed=0, epoch=0)
-    for _, _, batch in Prefetcher(batches, lambda r: _collate_rows(dataset, r), device):
+    for _, _, batch in _in_order(dataset, batch_size, device):
         with autocast(precision, device):
             outputs = as_task_dict(model(batch))
             loss = loss_fn(outputs, batch)
@@ -223,11 +229,9 @@ def _recalibrate(model: nn.Module, dataset: UtteranceDataset, config: TrainingCo
     """Batch-norm statistics from ``dataset`` with dropout off (``bn_recalibration``)."""
     if not batch_norms(model):  # e.g. rlc's baseline: nothing to collate batches for
         return
-    batches = dataset.batch_indices(config.batch_size, shuffle=False,
-                                    bucket=config.bucket_by_length, seed=0, epoch=0)
+    batches = _in_order(dataset, config.batch_size, device, bucket=config.bucket_by_length)
     with autocast(config.precision, device):
-        recalibrate_batch_norm(model, (batch for _, _, batch in Prefetcher(
-            batches, lambda rows: _collate_rows(dataset, rows), device)))
+        recalibrate_batch_norm(model, (batch for _, _, batch in batches))
 
 
 def train(
