@@ -77,6 +77,31 @@ def test_sweep_runs_fills_the_leaderboard_then_runs_nothing(env):
     assert len(board.current()["entries"]) == 2
 
 
+
+def test_runs_only_on_the_leaderboard_are_not_run_again_until_retired(env):
+    # a campaign shipped with its leaderboards, swept on a fresh clone without the runs
+    import shutil
+
+    tmp, suite = env
+    runs, boards = tmp / "runs", tmp / "boards"
+    first = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False)
+    shutil.rmtree(runs)
+    plan_only = CliRunner().invoke(cli, ["sweep", str(suite), "--dry-run", "--runs-dir",
+                                         str(runs), "--leaderboard-root", str(boards)])
+    text = " ".join(plan_only.output.split())
+    assert "on the leaderboard" in text, text
+    assert "0 run(s) to do, 2 already done (2 of them only on the leaderboard)" in text
+    again = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False, publish=True)
+    assert [o.status for o in again.outcomes] == ["already done", "already done"]
+    assert [o.ua for o in again.outcomes] == [o.ua for o in first.outcomes]  # the entries'
+    assert "retire its entry" in again.outcomes[0].message
+    assert not (runs / first.outcomes[0].run_id).exists()  # nothing was run
+    assert again.published == {"tiny-loso": 1}
+    Leaderboard(boards, "tiny-loso").retire([first.outcomes[0].run_id], reason="re-run")
+    last = sweep(suite, runs_dir=runs, leaderboards=boards, progress=False)
+    assert [o.status for o in last.outcomes] == ["already done", "done"]
+    assert (runs / first.outcomes[0].run_id / "record.json").is_file()
+
 def test_a_run_the_leaderboard_refuses_is_reported_and_blocks_publish(env):
     # the board already holds another record under the run id (say, a run re-made after
     # its folder was deleted): the sweep goes on, names the run and does not publish

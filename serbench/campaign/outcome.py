@@ -83,3 +83,16 @@ def read_outcome(runs_dir: Path, run_id: str, label: str, *, log: Path | None,
         return Outcome(run_id, label, "done", ua=ua, log=log, seconds=seconds)
     return Outcome(run_id, label, "failed", log=log, seconds=seconds,
                    message=failed_message or "no record.json was written; see the log")
+
+
+def read_board_outcome(leaderboards: Path, board: str, run_id: str, label: str) -> Outcome:
+    """``done`` with the pooled UA of the run's entry on ``board`` (a run whose folder is
+    not here, e.g. a campaign shipped with its leaderboards)."""
+    from serbench.leaderboard.store import Leaderboard
+
+    store = Leaderboard(leaderboards, board)
+    entry = store.read_entry(store.entries_dir / f"{run_id}.json")
+    ua = (entry.get("aggregate") or {}).get("pooled", {}).get("ua")
+    return Outcome(run_id, label, "done", ua=ua,
+                   message=f"on the leaderboard {board} (no run folder here; retire its entry "
+                           "to run it again)")

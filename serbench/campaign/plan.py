@@ -3,8 +3,12 @@
 Each combination (benchmark x model x variant x feature x overrides x seed) becomes the
 settings of one ``serbench run`` (an experiment file, :mod:`serbench.cli.config_file`),
 resolved with :func:`serbench.run.resolve.resolve_run` to its run id, exactly as
-``serbench run`` would. A run is ``done`` when its folder holds ``record.json``, ``partial``
-when the folder exists without it (the executor resumes it), ``todo`` otherwise. A
+``serbench run`` would. A run is ``done`` when its folder holds ``record.json``; ``on board``
+when there is no such folder but its leaderboard already holds an entry of that run id (a
+campaign shipped with its leaderboards resumes on a fresh clone instead of re-running
+hours of finished runs; the run id is a hash of everything the result depends on);
+``partial`` when the folder exists without a record (the executor resumes it); ``todo``
+otherwise. A
 combination that cannot run (a label map the corpus lacks, a protocol that does not fit)
 stops the whole plan before anything runs, with every such problem listed.
 """
@@ -23,6 +27,9 @@ from serbench.errors import SerbenchError
 from serbench.plugins import Registry
 from serbench.run.config import RunConfig
 from serbench.run.folder import RunFolder
+
+#: statuses of a run that is not run again
+FINISHED = ("done", "on board")
 
 
 @dataclass
@@ -45,6 +52,11 @@ class PlannedRun:
     @property
     def seed(self) -> int:
         return int(self.settings["seed"])
+
+    @property
+    def finished(self) -> bool:
+        """Done here, or its result already on its leaderboard: nothing to run."""
+        return self.status in FINISHED
 
 
 def combinations(suite: Suite) -> Iterator[tuple[Benchmark, ModelEntry, dict[str, Any]]]:
@@ -105,8 +117,10 @@ def disambiguate(runs: list[PlannedRun]) -> None:
             run.label = f"{run.label}#{run.run_id.rsplit('-', 1)[-1]}"
 
 
-def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
-    """Resolve every combination to its run id and status.
+def plan(suite: Suite, runs_dir: Path, registry: Registry,
+         leaderboards: Path | None = None) -> list[PlannedRun]:
+    """Resolve every combination to its run id and status (``on board`` is looked up
+    under ``leaderboards`` when it is given).
 
     Raises:
         SuiteError: combinations that cannot run, all listed, before anything runs.
@@ -129,11 +143,10 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
         if run_id in seen:  # two matrix cells that resolve to the same run: run it once
             continue
         seen[run_id] = label(settings, res.variant)
-        folder = RunFolder(runs_dir / run_id)
-        status = "done" if folder.is_complete() else "partial" if folder.exists() else "todo"
         board = bench.name or benchmark_id({  # the name `leaderboard add` would give
             "corpus": {"name": res.corpus_entry.spec.name, "label_map": res.label_map},
             "protocol": {"name": res.protocol_entry.spec.name}})
+        status = run_status(RunFolder(runs_dir / run_id), leaderboards, board, run_id)
         runs.append(PlannedRun(run_id=run_id, settings=settings, benchmark=bench,
                                leaderboard=board, label=label(settings, res.variant),
                                resources=entry.resources,
@@ -144,6 +157,22 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry) -> list[PlannedRun]:
     disambiguate(runs)
     estimate(runs, runs_dir)
     return runs
+
+
+def run_status(folder: RunFolder, leaderboards: Path | None, board: str, run_id: str) -> str:
+    """``done``, ``on board``, ``partial`` or ``todo`` (module docstring)."""
+    if folder.is_complete():
+        return "done"
+    if leaderboards is not None and entry_path(leaderboards, board, run_id).is_file():
+        return "on board"
+    return "partial" if folder.exists() else "todo"
+
+
+def entry_path(leaderboards: Path, board: str, run_id: str) -> Path:
+    """Where ``board`` keeps the entry of ``run_id``."""
+    from serbench.leaderboard.store import Leaderboard
+
+    return Leaderboard(leaderboards, board).entries_dir / f"{run_id}.json"
 
 
 def select(runs: list[PlannedRun], patterns: list[str]) -> list[PlannedRun]:

@@ -27,17 +27,21 @@ def plan_table(runs: Sequence[PlannedRun], title: str) -> Table:
     for column in ("leaderboard", "run", "run id", "status", "estimate"):
         table.add_column(column)
     for run in runs:
-        status = {"done": "already done", "partial": "to do (resume)"}.get(run.status, "to do")
+        status = {"done": "already done", "on board": "on the leaderboard",
+                  "partial": "to do (resume)"}.get(run.status, "to do")
         table.add_row(run.leaderboard, run.label, run.run_id, status,
-                      "-" if run.status == "done" else duration(run.estimate_s))
+                      "-" if run.finished else duration(run.estimate_s))
     return table
 
 
 def plan_totals(runs: Sequence[PlannedRun], workers: int = 1) -> str:
     """``N to do, M already done; estimated ...`` (from past runs where there are any)."""
-    todo = [r for r in runs if r.status != "done"]
+    todo = [r for r in runs if not r.finished]
     known = [r.estimate_s for r in todo if r.estimate_s is not None]
+    on_board = sum(r.status == "on board" for r in runs)
     text = f"{len(todo)} run(s) to do, {len(runs) - len(todo)} already done"
+    if on_board:
+        text += f" ({on_board} of them only on the leaderboard)"
     if known:
         total = sum(known)
         text += (f"; estimated {duration(total)} of run time for the {len(known)} with a past "

@@ -2,9 +2,11 @@
 
     result = sweep(Path("suite.toml"), runs_dir=Path("runs"), leaderboards=Path("leaderboards"))
 
-Runs already complete (by run id) are not run again; each finished run is added to its
-benchmark's leaderboard as soon as it finishes (already-done runs too, which changes
-nothing when they are there). Scores are only ever read from the runs' records.
+Runs already complete (by run id) are not run again, nor are runs whose leaderboard already
+holds their entry (a shipped campaign on a fresh clone; retire the entry to run it again);
+each finished run is added to its benchmark's leaderboard as soon as it finishes
+(already-done runs too, which changes nothing when they are there). Scores are only ever
+read from the runs' records or, for runs only on the board, from their entries.
 """
 
 from __future__ import annotations
@@ -82,11 +84,12 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
     suite = load_suite(suite_path, registry)
     runs_dir = Path(runs_dir).expanduser().resolve()
     # the whole suite is planned (and checked) even when only part of it runs
-    runs = select(plan(suite, runs_dir, registry), list(only))
+    runs = select(plan(suite, runs_dir, registry, Path(leaderboards)), list(only))
     result = SweepResult(suite=suite, runs=runs)
     if dry_run:
         return result
     boards = {r.run_id: r.leaderboard for r in runs}
+    status = {r.run_id: r.status for r in runs}
 
     def add(outcome: Outcome) -> None:
         # a refused add (the board holds another record of this run id) is reported on
@@ -96,10 +99,11 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
             result.not_added[outcome.run_id] = problem
             outcome.message = f"not added to {boards[outcome.run_id]}: {problem}"
 
-    for outcome in _already_done(runs, runs_dir):
-        add(outcome)
+    for outcome in _already_done(runs, runs_dir, Path(leaderboards)):
+        if status[outcome.run_id] == "done":  # an "on board" run has no record to add
+            add(outcome)
         result.outcomes.append(outcome)
-    todo = [r for r in runs if r.status != "done"]
+    todo = [r for r in runs if not r.finished]
     folder = CampaignFolder(runs_dir, suite.name)
     if todo:
         from serbench.campaign.progress import CampaignProgress
@@ -148,15 +152,22 @@ def _execute(executor: str, todo: list[PlannedRun], folder: CampaignFolder, suit
                      on_finish=finished, on_message=bar.message)
 
 
-def _already_done(runs: list[PlannedRun], runs_dir: Path) -> list[Outcome]:
-    from serbench.campaign.outcome import read_outcome
+def _already_done(runs: list[PlannedRun], runs_dir: Path, leaderboards: Path
+                  ) -> list[Outcome]:
+    """Outcomes of the finished runs: read from their records, or from their leaderboard
+    entries when only the board holds them."""
+    from serbench.campaign.outcome import read_board_outcome, read_outcome
 
     out = []
     for run in runs:
         if run.status == "done":
             outcome = read_outcome(runs_dir, run.run_id, run.label, log=None)
-            outcome.status = "already done"
-            out.append(outcome)
+        elif run.status == "on board":
+            outcome = read_board_outcome(leaderboards, run.leaderboard, run.run_id, run.label)
+        else:
+            continue
+        outcome.status = "already done"
+        out.append(outcome)
     return out
 
 
