@@ -39,13 +39,13 @@ def test_registration_imports_neither_opensmile_nor_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_every_opensmile_set_at_three_levels_and_the_paper_names(registry):
+def test_every_opensmile_set_at_four_levels_and_the_paper_names(registry):
     import opensmile
 
     names = set(registry.names("feature"))
     assert set(opensmile_sets.SETS.values()) == {m.name for m in opensmile.FeatureSet}
     for set_name in opensmile_sets.SETS:
-        for level in ("lld", "lld_de", "functionals"):
+        for level in ("lld", "lld_de", "functionals", "windows"):
             assert f"{set_name}_{level}" in names
     for paper in ("egemaps", "is10", "compare_lld", "emobase_lld", "iaan45", "lld17",
                   "lld17_drn", "st36", "tokens"):
@@ -87,6 +87,35 @@ def test_opensmile_counts_match_opensmile_itself(signal):
         func = opensmile_sets.build({"set": set_name, "level": "functionals"})
         own_f = opensmile.Smile(opensmile.FeatureSet[member], opensmile.FeatureLevel.Functionals)
         assert func(short, SR).shape == (len(own_f.feature_names),)
+
+
+def test_windows_cover_the_signal_every_hop_and_end_at_its_end():
+    ex = opensmile_sets.build({"set": "egemapsv02", "level": "windows", "window": 1.0,
+                               "hop": 0.25})
+    # 2.3 s at 16 kHz: starts 0, 0.25, ..., 1.25 s; the last ends at 2.25 s, 0.05 s short
+    # of the end (less than half a hop): no extra window
+    assert ex.windows(36800, SR) == [(a, a + 16000) for a in range(0, 20001, 4000)]
+    # 2.4 s: the last regular window ends 0.15 s short (more than half a hop): one more,
+    # ending at the signal's end
+    assert ex.windows(38400, SR)[-2:] == [(20000, 36000), (22400, 38400)]
+    assert ex.windows(8000, SR) == [(0, 8000)]  # shorter than a window: the whole signal
+    with pytest.raises(Exception, match="window=0"):
+        opensmile_sets.build({"set": "egemapsv02", "level": "windows", "window": 0})
+    with pytest.raises(Exception, match="numbers"):
+        opensmile_sets.build({"set": "egemapsv02", "level": "windows", "hop": "fast"})
+
+
+def test_windows_rows_are_the_functionals_of_each_window():
+    rng = np.random.default_rng(0)
+    signal = (0.1 * rng.standard_normal(int(1.8 * SR))).astype(np.float32)
+    ex = opensmile_sets.build({"set": "egemapsv02", "level": "windows", "window": 1.0,
+                               "hop": 0.5})
+    func = opensmile_sets.build({"set": "egemapsv02", "level": "functionals"})
+    rows = ex(signal, SR)
+    rows = ex(signal, SR)  # 0-1 s, 0.5-1.5 s, and 0.8-1.8 s (0.3 s were left)
+    assert ex.level == "frames" and rows.shape == (3, 88)
+    for row, part in zip(rows, (signal[:SR], signal[SR // 2:3 * SR // 2], signal[-SR:]), strict=True):
+        np.testing.assert_allclose(row, func(part, SR), rtol=1e-6)
 
 
 def test_delta_is_opensmiles_regression(signal):

@@ -70,11 +70,12 @@ def test_onnx_matches_torch_on_the_runs_test_inputs(trained: dict) -> None:
     sidecar = json.loads((trained["dir"] / "export" / "spk02.onnx.json").read_text())
     classes = trained["record"]["corpus"]["classes"]
     assert sidecar["classes"] == classes and sidecar["fold"] == "spk02"
-    assert sidecar["feature"]["name"] == "emobase_lld" and sidecar["feature"]["dim"] == 26
-    assert len(sidecar["feature"]["names"]) == 26
-    assert sidecar["inputs"]["x"]["shape"] == ["batch", "time", 26]
+    # bilstm_att's default input (v2): eGeMAPS functionals of sliding windows
+    assert sidecar["feature"]["name"] == "egemapsv02_windows" and sidecar["feature"]["dim"] == 88
+    assert len(sidecar["feature"]["names"]) == 88
+    assert sidecar["inputs"]["x"]["shape"] == ["batch", "time", 88]
     assert sidecar["normalisation"]["mode"] == "global"
-    assert len(sidecar["normalisation"]["std"]) == 26
+    assert len(sidecar["normalisation"]["std"]) == 88
 
     x, lengths, rows = _deployment_inputs(trained, sidecar, "spk02")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

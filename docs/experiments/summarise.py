@@ -57,6 +57,11 @@ def _key(record: dict) -> str:
     # normalisation is a run setting, not a hyperparameter: without it a speaker- and a
     # globally normalised run of the same recipe would share a row
     feature = f"{record['feature']['name']} ({record['feature'].get('normalisation', '?')})"
+    # parameters given beyond the feature's name (window, hop, pool, ...) tell rows apart
+    given = {k: v for k, v in (record["feature"].get("params") or {}).items()
+             if k not in ("set", "level")}
+    if given:
+        feature += " " + " ".join(f"{k}={v}" for k, v in sorted(given.items()))
     return f"{name} {feature} {json.dumps(hp, sort_keys=True)} {extra}".strip()
 
 

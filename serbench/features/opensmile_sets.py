@@ -5,6 +5,9 @@ Naming (every ``opensmile.FeatureSet`` at three levels)::
     <set>_lld          frame-level low-level descriptors, (T, D)
     <set>_lld_de       LLDs followed by their deltas, (T, 2 D)
     <set>_functionals  utterance-level functionals, (D,)
+    <set>_windows      the functionals of sliding windows (``window`` s long, every ``hop``
+                       s; 1.0 and 0.25 by default), (T, D): a short sequence of segment
+                       descriptors for sequence models on small corpora
 
 where ``<set>`` is the FeatureSet's config name in lower case with its version spelled
 out: ``compare_2016``, ``gemapsv01a`` (``FeatureSet.GeMAPS``), ``gemapsv01b``,
@@ -49,7 +52,10 @@ LEVELS: dict[str, tuple[str, str]] = {
     "lld": ("lld", "frames"),
     "lld_de": ("lld", "frames"),
     "functionals": ("func", "functionals"),
+    "windows": ("func", "frames"),
 }
+#: default window and hop (seconds) of the ``windows`` level
+WINDOW_SECONDS, HOP_SECONDS = 1.0, 0.25
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
@@ -66,9 +72,10 @@ class OpenSmileExtractor:
     Args:
         feature_set: an ``opensmile.FeatureSet`` member name (``"eGeMAPSv02"``) or the
             path of a config that uses openSMILE's external source/sink template.
-        level: ``"lld"``, ``"lld_de"`` or ``"functionals"``; for a custom config, the
+        level: ``"lld"``, ``"lld_de"``, ``"functionals"`` or ``"windows"``; for a custom config, the
             sink level name(s) it writes are given by ``sink_level``.
         options: values for the config's ``\\cm[...]`` options (e.g. ``frameSize``).
+        window, hop: the ``windows`` level's window length and step in seconds.
         sample_rate: the rate the cache resamples audio to; ``None`` keeps each file's
             own rate (openSMILE's standard sets are defined for any rate, and their
             published numbers are computed at the native rate).
@@ -82,9 +89,15 @@ class OpenSmileExtractor:
         options: Mapping[str, Any] | None = None,
         sample_rate: int | None = 16000,
         sink_level: str | None = None,
+        window: float = WINDOW_SECONDS,
+        hop: float = HOP_SECONDS,
     ):
         if level not in LEVELS:
             raise ConfigError(f"openSMILE level {level!r} is not one of {sorted(LEVELS)}")
+        if not (window > 0 and hop > 0):
+            raise ConfigError(f"openSMILE windows: window={window!r} and hop={hop!r} must be "
+                              "positive numbers of seconds (--feature-param window=1.0)")
+        self.window, self.hop = float(window), float(hop)
         self.feature_set = feature_set
         self.sl_level = level
         self.options = dict(options or {})
@@ -128,7 +141,23 @@ class OpenSmileExtractor:
         values = np.array(frame.to_numpy(dtype=np.float32), copy=True)
         return values
 
+    def windows(self, n_samples: int, sample_rate: int) -> list[tuple[int, int]]:
+        """(start, end) samples of the ``windows`` level: every ``hop`` s from the start,
+        plus one window ending at the signal's end when the last one stops more than half
+        a hop short of it; a signal shorter than a window is one window."""
+        width = int(round(self.window * sample_rate))
+        step = max(1, int(round(self.hop * sample_rate)))
+        if n_samples <= width:
+            return [(0, n_samples)]
+        spans = [(start, start + width) for start in range(0, n_samples - width + 1, step)]
+        if n_samples - spans[-1][1] > step // 2:
+            spans.append((n_samples - width, n_samples))
+        return spans
+
     def __call__(self, signal: np.ndarray, sample_rate: int) -> np.ndarray:
+        if self.sl_level == "windows":  # (T windows, D functionals)
+            return np.stack([self.raw(signal[a:b], sample_rate).reshape(-1)
+                             for a, b in self.windows(len(signal), sample_rate)])
         values = self.raw(signal, sample_rate)
         if self.level == "functionals":
             return values.reshape(-1)
@@ -139,7 +168,8 @@ class OpenSmileExtractor:
 
 def build(params: Mapping[str, Any]) -> OpenSmileExtractor:
     """Extractor for ``params = {"set": <serbench set name>, "level": <level>,
-    "sample_rate": "native" | <Hz>}``.
+    "sample_rate": "native" | <Hz>}`` (plus ``window`` and ``hop`` in seconds for the
+    ``windows`` level).
 
     openSMILE's own sets run at each file's native rate by default, as openSMILE and
     nkululeko do (resampling nEMO's 24 kHz audio to 16 kHz moves eGeMAPS+SVM by ~2
@@ -156,7 +186,11 @@ def build(params: Mapping[str, Any]) -> OpenSmileExtractor:
         raise ConfigError(
             f"openSMILE feature param sample_rate={rate!r}: use 'native' or a rate in Hz"
         )
+    window, hop = params.get("window", WINDOW_SECONDS), params.get("hop", HOP_SECONDS)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (window, hop)):
+        raise ConfigError(f"openSMILE feature params window={window!r}, hop={hop!r}: give "
+                          "seconds as numbers (--feature-param window=1.0 --feature-param hop=0.25)")
     return OpenSmileExtractor(
         member, params.get("level", "functionals"),
-        sample_rate=None if rate == "native" else int(rate),
+        sample_rate=None if rate == "native" else int(rate), window=window, hop=hop,
     )

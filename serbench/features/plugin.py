@@ -4,7 +4,8 @@ Registration imports neither openSMILE nor torch: extractors are lazy references
 
 Names (see ``serbench.features.opensmile_sets`` for the systematic scheme):
 
-- ``<set>_lld``, ``<set>_lld_de``, ``<set>_functionals`` for every ``opensmile.FeatureSet``;
+- ``<set>_lld``, ``<set>_lld_de``, ``<set>_functionals``, ``<set>_windows`` for every
+  ``opensmile.FeatureSet``;
 - the papers' names: ``egemaps`` (= ``egemapsv02_functionals``, 88 dims), ``is10``
   (= ``is10_functionals``, 1582), ``compare_lld`` (= ``compare_2016_lld``, 65),
   ``emobase_lld`` (26), ``iaan45`` (45), ``lld17`` (17; 25 ms / 5 ms, RLC),
@@ -34,6 +35,7 @@ _LEVEL_TEXT = {
     "lld": ("frames", "frame-level low-level descriptors"),
     "lld_de": ("frames", "frame-level LLDs followed by their deltas"),
     "functionals": ("functionals", "utterance-level functionals"),
+    "windows": ("frames", "functionals of 1 s windows every 0.25 s (window, hop)"),
 }
 RLC = "Li et al., Towards Discriminative Representation Learning for Speech Emotion Recognition, IJCAI 2019"
 DRN = "Li et al., Dilated Residual Network with Multi-head Self-attention for Speech Emotion Recognition, ICASSP 2019"
@@ -52,7 +54,8 @@ def _opensmile_specs() -> list[FeatureSpec]:
                     extractor=_OPENSMILE,
                     level=kind,
                     default_params={"set": set_name, "level": level},
-                    optional_params=("sample_rate",),
+                    optional_params=("sample_rate",) + (("window", "hop") if level == "windows"
+                                                        else ()),
                 )
             )
     return specs

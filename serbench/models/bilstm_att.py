@@ -7,6 +7,11 @@ are pooled with local attention (Sec. 3.3: ``alpha_t = softmax_t(u^T y_t)``,
 fully connected layer maps ``z`` to the emotion classes. It is the "BiLSTM+ATT" row of
 Table 1 in Rajamani et al. (ICASSP 2021).
 
+Input: the paper reads frame-level LLDs (``--feature emobase_lld``, v1's default). Since
+v2 the default is ``egemapsv02_windows``, the eGeMAPS functionals of 1 s windows every
+0.25 s: on nEMO's four training speakers the 10 ms frames over-fit, and validation UA
+rose from 50.4 to 59.0% with the windows (docs/training.md, round 5).
+
 The paper's frame-level DNN in front of the RNN is optional here (``fc_layers``,
 default 0). Padding never changes the output: sequences are packed for the LSTM and
 padded frames get zero attention weight.
