@@ -1,6 +1,6 @@
 """``serbench predict``: a finished run's fold models on audio files.
 
-One tiny BiLSTM+attention run (openSMILE emobase LLDs, per-speaker normalisation, one
+One tiny BiLSTM+attention run (eGeMAPS functionals of 1 s windows, its default input, per-speaker normalisation, one
 epoch) on the tiny on-disk corpus; its recorded test scores are the reference.
 """
 
@@ -79,7 +79,7 @@ def test_saved_statistics_are_the_training_folds(trained: dict) -> None:
     record = trained["record"]
     fold = record["folds"][0]
     manifest = trained["manifest"]
-    table = load_features(manifest, "emobase_lld", params=record["feature"]["params"],
+    table = load_features(manifest, record["feature"]["name"], params=record["feature"]["params"],
                           fingerprint=record["corpus"]["fingerprint"], progress=False)
     valid = pl.read_parquet(trained["dir"] / "valid_predictions.parquet").filter(
         pl.col("fold") == fold["name"])["utt_id"]
@@ -182,7 +182,7 @@ def test_refit_trains_on_all_data_and_predict_uses_it(trained: dict, tmp_path: P
     assert result.exit_code == 0, result.output + repr(result.exception)
     doc = json.loads((copy / "refit" / "refit.json").read_text())
     assert doc["epochs"] == 1 and doc["n_train"] == 12 and doc["epochs_run"] == 1
-    stats = load_fold_statistics(copy / "refit", "refit", 26)
+    stats = load_fold_statistics(copy / "refit", "refit", trained["record"]["feature"]["dim"])
     assert stats.n_fit == 12
     files, _ = _fold_files(trained, "spk01")
     refitted = predict_files(copy, files)

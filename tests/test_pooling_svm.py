@@ -60,7 +60,7 @@ def test_svm_registration_metadata():
 
     assert set(resolve(spec.search_space)()) == {"C", "gamma"}
     bilstm = get_registry().model("bilstm_att")
-    assert bilstm.level == "frames" and bilstm.default_feature == "emobase_lld"
+    assert bilstm.level == "frames" and bilstm.default_feature == "egemapsv02_windows"
     assert "Mirsamadi" in bilstm.citation
     assert not spec.validate() and not bilstm.validate()
 

@@ -54,7 +54,7 @@ def test_bilstm_att_end_to_end_then_resume(env, tiny_csv):
     assert missing_fields(documented_record(), record) == []
     assert record["command"][:4] == ["serbench", "run", "--model", "bilstm_att"]
     assert "--max-epochs" in record["command"] and "--resume" not in record["command"]
-    assert record["feature"]["name"] == "emobase_lld"
+    assert record["feature"]["name"] == "egemapsv02_windows"  # bilstm_att v2's default
     assert record["feature"]["level"] == "frames" and "opensmile" in record["feature"]["backend"]
     assert record["feature"]["normalisation"] == "speaker"
     assert [f["name"] for f in record["folds"]] == ["spk01", "spk02", "spk03"]
