@@ -7,8 +7,9 @@ resolved with :func:`serbench.run.resolve.resolve_run` to its run id, exactly as
 when there is no such folder but its leaderboard already holds an entry of that run id (a
 campaign shipped with its leaderboards resumes on a fresh clone instead of re-running
 hours of finished runs; the run id is a hash of everything the result depends on);
-``partial`` when the folder exists without a record (the executor resumes it); ``todo``
-otherwise. A
+``partial`` when the folder exists without a record, or when the board holds finished
+folds of the run shipped by an earlier sweep (:mod:`serbench.campaign.shipped`; the
+executor resumes it); ``todo`` otherwise. A
 combination that cannot run (a label map the corpus lacks, a protocol that does not fit)
 stops the whole plan before anything runs, with every such problem listed.
 """
@@ -47,6 +48,8 @@ class PlannedRun:
     status: str = "todo"
     #: seconds this configuration took before (median of past runs), when known
     estimate_s: float | None = None
+    #: folds of this run shipped beside its leaderboard by an earlier sweep
+    shipped: list[str] = field(default_factory=list)
     identity: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,6 +128,7 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry,
     Raises:
         SuiteError: combinations that cannot run, all listed, before anything runs.
     """
+    from serbench.campaign.shipped import shipped_folds
     from serbench.leaderboard.records import benchmark_id
     from serbench.run.record import identity, make_run_id
     from serbench.run.resolve import resolve_run
@@ -146,11 +150,14 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry,
         board = bench.name or benchmark_id({  # the name `leaderboard add` would give
             "corpus": {"name": res.corpus_entry.spec.name, "label_map": res.label_map},
             "protocol": {"name": res.protocol_entry.spec.name}})
+        shipped = shipped_folds(leaderboards, board, run_id) if leaderboards else []
         status = run_status(RunFolder(runs_dir / run_id), leaderboards, board, run_id)
+        if status == "todo" and shipped:
+            status = "partial"
         runs.append(PlannedRun(run_id=run_id, settings=settings, benchmark=bench,
                                leaderboard=board, label=label(settings, res.variant),
                                resources=entry.resources,
-                               status=status, identity=ident))
+                               status=status, identity=ident, shipped=shipped))
     if problems:
         raise SuiteError(f"suite {suite.path}: {len(problems)} run(s) cannot run; nothing was "
                          "run:\n  " + "\n  ".join(problems))

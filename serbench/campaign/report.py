@@ -29,6 +29,8 @@ def plan_table(runs: Sequence[PlannedRun], title: str) -> Table:
     for run in runs:
         status = {"done": "already done", "on board": "on the leaderboard",
                   "partial": "to do (resume)"}.get(run.status, "to do")
+        if run.shipped and not run.finished:
+            status += f"; {len(run.shipped)} fold(s) shipped"
         table.add_row(run.leaderboard, run.label, run.run_id, status,
                       "-" if run.finished else duration(run.estimate_s))
     return table

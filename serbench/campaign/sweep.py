@@ -7,6 +7,11 @@ holds their entry (a shipped campaign on a fresh clone; retire the entry to run 
 each finished run is added to its benchmark's leaderboard as soon as it finishes
 (already-done runs too, which changes nothing when they are there). Scores are only ever
 read from the runs' records or, for runs only on the board, from their entries.
+
+Runs longer than a working session span sessions through their leaderboard folder: the
+finished folds of a run left unfinished are shipped to ``<board>/partial/<run_id>/`` and
+restored before the run resumes (:mod:`serbench.campaign.shipped`); commit them with the
+leaderboards and a fresh clone goes on from there.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from serbench.campaign.outcome import CampaignFolder, Outcome
 from serbench.campaign.plan import PlannedRun, plan, select
+from serbench.campaign.shipped import discard, restore, ship
 from serbench.campaign.suite import Suite, load_suite
 from serbench.errors import ConfigError
 
@@ -98,20 +104,30 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
         if problem:
             result.not_added[outcome.run_id] = problem
             outcome.message = f"not added to {boards[outcome.run_id]}: {problem}"
+        else:  # on the board now: its shipped folds are history
+            discard(Path(leaderboards), boards[outcome.run_id], outcome.run_id)
 
     for outcome in _already_done(runs, runs_dir, Path(leaderboards)):
         if status[outcome.run_id] == "done":  # an "on board" run has no record to add
             add(outcome)
+        else:
+            discard(Path(leaderboards), boards[outcome.run_id], outcome.run_id)
         result.outcomes.append(outcome)
     todo = [r for r in runs if not r.finished]
     folder = CampaignFolder(runs_dir, suite.name)
     if todo:
         from serbench.campaign.progress import CampaignProgress
 
+        for run in todo:  # a killed sweep's folds first, then those of earlier sessions
+            ship(runs_dir, Path(leaderboards), run.leaderboard, run.run_id)
+            if restore(runs_dir, Path(leaderboards), run.leaderboard, run.run_id):
+                run.status = "partial"
         with CampaignProgress(todo, console=console, enabled=progress) as bar:
             def finished(outcome: Outcome) -> None:
                 if outcome.status == "done":
                     add(outcome)
+                else:
+                    ship(runs_dir, Path(leaderboards), boards[outcome.run_id], outcome.run_id)
                 bar.finished(outcome)
 
             try:
@@ -121,6 +137,9 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
                 result.outcomes += list(getattr(exc, "outcomes", []))
                 result.interrupted = True
                 raise SweepInterrupted(result) from exc
+            finally:  # interrupted and still-queued runs keep their finished folds too
+                for run in todo:
+                    ship(runs_dir, Path(leaderboards), run.leaderboard, run.run_id)
     if (publish and not result.failed and not result.not_added
             and all(o.status != "queued" for o in result.outcomes)):
         from serbench.leaderboard.store import Leaderboard
