@@ -65,6 +65,7 @@ def test_csv_names_marks_budget_and_rounds_timings(marked):
     for name, row in rows.items():
         epochs = groups[name].get("epochs")
         assert row["epochs"] == ("" if epochs is None else str(epochs))
+        assert row["epochs_default"] == str(groups[name].get("epochs_default") or "")
         seconds = (groups[name].get("timing") or {}).get("train_seconds_per_epoch")
         if seconds is not None:  # four significant digits, not a 17-digit float
             assert row["train_s_per_epoch"] == f"{seconds:.4g}"
@@ -79,8 +80,9 @@ def test_latex_marks_rows_and_says_once_what_marks_mean(marked):
         assert (r"$^{\dagger}$" in line) == ("one-class" in flags), line
         assert (r"$^{\circ}$" in line) == ("chance" in flags), line
         assert (r"$^{\ddagger}$" in line) == ("superseded" in flags), line
-        epochs = group.get("epochs")
-        assert f"& {'--' if epochs is None else epochs} & {len(group['seeds'])} &" in line
+        budget = "--" if group.get("epochs") is None else str(group["epochs"]) + (
+            f" of {group['epochs_default']}" if group.get("epochs_default") else "")
+        assert f"& {budget} & {len(group['seeds'])} &" in line
     legend = text.split(r"\end{tabular}")[1]
     assert "Chance: 25.0\\% UA." in legend
     assert legend.count(r"$^{\dagger}$ predicts a single class") == 1

@@ -243,3 +243,22 @@ def test_confusion_matrix_counts_each_true_and_predicted_pair(tmp_path: Path) ->
     html = render_html(board.current())
     assert 'class="confusion"' in html and f">{summed[0][0]}<" in html
     assert diagnostics.confusion([entries[0], {"confusion": None}]) is None
+
+
+def test_a_row_trained_below_its_models_budget_says_so(board: Leaderboard) -> None:
+    # the installed a_lstm v1 trains for 100 epochs; the fixture's rows ran 15 and 4
+    from serbench.plugins import get_registry
+
+    default = get_registry().model("a_lstm").defaults["max_epochs"]
+    assert default == 100
+    summary = board.current()["summary"]
+    budgets = sorted((g["epochs"], g["epochs_default"]) for g in summary["groups"]
+                     if g["label"] == "a_lstm")
+    assert budgets == [(4, 100), (15, 100)]
+    assert all(g["epochs_default"] is None for g in summary["groups"]
+               if g["label"] != "a_lstm")  # at their budget, or no such model at v2
+    text = render_markdown(board.current())
+    assert "| 4 of 100 |" in text and "| 15 of 100 |" in text
+    assert "Epochs 'N of M': a reduced budget" in text
+    assert diagnostics.default_epoch_budget("a_lstm", None, version=2) is None
+    assert diagnostics.default_epoch_budget("no_such_model", None, version=1) is None

@@ -109,6 +109,23 @@ def epoch_budget(hyperparameters: Mapping[str, Any]) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def default_epoch_budget(model: str, variant: str | None, version: int) -> int | None:
+    """The epoch budget the model trains for by default (its defaults, then its variant's),
+    read from the installed model when it is installed at ``version``; ``None`` otherwise
+    (a board read without the plugin, or one of another version). A row whose budget is
+    below it was trained with a reduced budget and says so."""
+    from serbench.errors import SerbenchError
+    from serbench.plugins import get_registry
+
+    try:
+        spec = get_registry().model(model)
+    except SerbenchError:
+        return None
+    if spec.version != version:
+        return None
+    return epoch_budget({**spec.defaults, **(spec.variants.get(variant) or {} if variant else {})})
+
+
 def mark_superseded(groups: Sequence[dict[str, Any]]) -> None:
     """Set ``group["superseded_by"]`` to the newest ``model_version`` of the same model and
     variant when that is higher than the group's own (else ``None``)."""

@@ -71,6 +71,7 @@ def flat_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
             "n_folds": group.get("n_folds"),
             "seeds": len(group.get("seeds") or []),
             "epochs": "" if group.get("epochs") is None else group["epochs"],
+            "epochs_default": group.get("epochs_default") or "",
             "flags": ";".join(row_flags(group)),
             "chance_ua": _pct(summary.get("chance")),
         }
@@ -146,7 +147,9 @@ def to_latex(snapshot: Mapping[str, Any]) -> str:
             cells.append("" if mean is None else
                          f"{100 * mean:.1f}" + ("" if std is None else f" $\\pm$ {100 * std:.1f}"))
         n_params = (group.get("timing") or {}).get("n_parameters")
-        cells += ["--" if group.get("epochs") is None else str(group["epochs"]),
+        cells += ["--" if group.get("epochs") is None else
+                  str(group["epochs"]) + (f" of {group['epochs_default']}"
+                                          if group.get("epochs_default") else ""),
                   str(len(group.get("seeds") or []) or ""),
                   "" if n_params is None else f"{n_params / 1e6:.2f}M"]
         lines.append(" & ".join(cells) + r" \\")

@@ -79,6 +79,11 @@ def summarise(entries: Sequence[Mapping[str, Any]], metrics: Sequence[str], *,
         g["confusion"] = diagnostics.confusion(members)
         g["flags"] = diagnostics.flags(members, g["scores"][primary]["mean"], chance)
         g["epochs"] = diagnostics.epoch_budget(g["hyperparameters"])
+        default = diagnostics.default_epoch_budget(g["model"], g.get("variant"),
+                                                   g["model_version"])
+        # the model's own budget, kept only where this row trained for fewer epochs
+        g["epochs_default"] = default if g["epochs"] and default and g["epochs"] < default \
+            else None
         g["paper"] = (paper.reported(g, corpus=entries[0]["corpus"]["name"],
                                      label_map=entries[0]["corpus"].get("label_map"),
                                      metric=primary) if entries else None)

@@ -174,7 +174,7 @@ def row(group: Mapping[str, Any], summary: Mapping[str, Any], *,
         Cell(f"{pct(score['pooled'])}{ci_text}", score["pooled"]),
         Cell(feature, feature),
         Cell(f"{len(group['seeds'])}", len(group["seeds"])),
-        Cell("–" if epochs is None else str(epochs), epochs),
+        Cell(epochs_text(group), epochs),
         Cell(pct(score["seed_std"]), score["seed_std"]),
     ]
     cells += [Cell(pct(group["scores"][m]["mean"]), group["scores"][m]["mean"])
@@ -238,6 +238,14 @@ def title(snapshot: Mapping[str, Any]) -> str:
     return f"{snapshot['benchmark']} leaderboard ({when})"
 
 
+def epochs_text(group: Mapping[str, Any]) -> str:
+    """``60``; ``10 of 60`` for a run cut below the model's own budget; ``–`` without epochs."""
+    epochs, default = group.get("epochs"), group.get("epochs_default")
+    if epochs is None:
+        return "–"
+    return f"{epochs} of {default}" if default else str(epochs)
+
+
 def footnotes(summary: Mapping[str, Any]) -> list[str]:
     """How to read the table (methods, significance, marks), each said once."""
     m = summary["methods"]
@@ -245,6 +253,10 @@ def footnotes(summary: Mapping[str, Any]) -> list[str]:
         f"Ranked by {metric_name(summary['primary'])} averaged over folds (and seeds). "
         "Pooled = over all test utterances at once. Epochs: the budget (max_epochs).",
     ]
+    reduced = [g for g in summary["groups"] if g.get("epochs_default")]
+    if reduced:
+        out.append("Epochs 'N of M': a reduced budget, N epochs where the model's own "
+                   "default (from its paper, or serbench's where the paper is silent) is M.")
     if show_comparison(summary):
         out.append(f"vs best: {m['test']}; * = significant at alpha={m['alpha']}.")
     else:
