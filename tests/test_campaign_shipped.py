@@ -83,6 +83,13 @@ def test_a_fresh_clone_resumes_from_the_shipped_folds_then_drops_them(stopped):
     plan = CliRunner().invoke(cli, ["sweep", str(suite), "--dry-run", "--runs-dir",
                                     str(tmp / "clone"), "--leaderboard-root", str(boards)])
     assert "to do (resume); 2 fold(s) shipped" in " ".join(plan.output.split()), plan.output
+    # what is left: one fold, at the shipped folds' time (training + predicting the test set)
+    (planned,) = sweep(suite, runs_dir=tmp / "clone", leaderboards=boards, dry_run=True).runs
+    timings = [(t["timing"]["train_seconds"], t["n_test"] / t["timing"]["throughput_utt_per_s"])
+               for t in (json.loads(p.read_text()) for p in
+                         shipped_folder(boards, BOARD, done.run_id).folds_dir.glob("*.json"))]
+    assert planned.n_folds == 3
+    assert planned.estimate_s == pytest.approx(sum(a + b for a, b in timings) / 2 * 1)
     (resumed,) = sweep(suite, runs_dir=tmp / "clone", leaderboards=boards,
                        progress=False).outcomes
     assert resumed.status == "done" and resumed.run_id == done.run_id

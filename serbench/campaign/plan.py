@@ -50,6 +50,8 @@ class PlannedRun:
     estimate_s: float | None = None
     #: folds of this run shipped beside its leaderboard by an earlier sweep
     shipped: list[str] = field(default_factory=list)
+    #: folds the run has (its protocol's split)
+    n_folds: int = 0
     identity: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,12 +159,13 @@ def plan(suite: Suite, runs_dir: Path, registry: Registry,
         runs.append(PlannedRun(run_id=run_id, settings=settings, benchmark=bench,
                                leaderboard=board, label=label(settings, res.variant),
                                resources=entry.resources,
-                               status=status, identity=ident, shipped=shipped))
+                               status=status, identity=ident, shipped=shipped,
+                               n_folds=len(res.folds)))
     if problems:
         raise SuiteError(f"suite {suite.path}: {len(problems)} run(s) cannot run; nothing was "
                          "run:\n  " + "\n  ".join(problems))
     disambiguate(runs)
-    estimate(runs, runs_dir)
+    estimate(runs, runs_dir, leaderboards)
     return runs
 
 
@@ -231,9 +234,48 @@ def past_durations(runs_dir: Path) -> dict[str, list[float]]:
     return out
 
 
-def estimate(runs: list[PlannedRun], runs_dir: Path) -> None:
-    """Set each run's ``estimate_s`` from past runs of the same configuration."""
+def past_fold_seconds(runs_dir: Path, leaderboards: Path | None = None
+                      ) -> dict[str, list[float]]:
+    """Cost key -> seconds of each finished fold under ``runs_dir`` and of each fold shipped
+    under ``leaderboards`` (its training time plus the time to predict its test set,
+    from the fold's own timing: the fold's wall time is not recorded)."""
+    folders = list(runs_dir.glob("*/config.json")) if runs_dir.is_dir() else []
+    if leaderboards is not None and leaderboards.is_dir():
+        from serbench.campaign.shipped import PARTIAL_DIR
+
+        folders += leaderboards.glob(f"*/{PARTIAL_DIR}/*/config.json")
+    seconds: dict[tuple[str, str, str], float] = {}  # a fold both here and shipped counts once
+    for config in folders:
+        try:
+            key = _cost_key(json.loads(config.read_text(encoding="utf-8"))["identity"])
+            folds = [json.loads(p.read_text(encoding="utf-8"))
+                     for p in (config.parent / "folds").glob("*.json")]
+        except (OSError, ValueError, KeyError):
+            continue
+        for fold in folds:
+            timing = fold.get("timing") or {}
+            train, rate = timing.get("train_seconds"), timing.get("throughput_utt_per_s")
+            if train is not None:
+                predict = fold.get("n_test", 0) / rate if rate else 0.0
+                seconds[(key, config.parent.name, str(fold.get("name")))] = float(train) + predict
+    out: dict[str, list[float]] = {}
+    for (key, _, _), value in seconds.items():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def estimate(runs: list[PlannedRun], runs_dir: Path, leaderboards: Path | None = None) -> None:
+    """Set each run's ``estimate_s``: what is left of it, from the finished folds of runs
+    of the same configuration (any seed; here or shipped) when the run has folds done or
+    no run of its configuration finished here, else the median of those finished runs."""
     past = past_durations(runs_dir)
+    folds = past_fold_seconds(runs_dir, leaderboards)
     for run in runs:
-        seconds = past.get(_cost_key(run.identity))
-        run.estimate_s = statistics.median(seconds) if seconds else None
+        key = _cost_key(run.identity)
+        local = RunFolder(runs_dir / run.run_id)
+        done = set(run.shipped) | (set(local.completed_folds()) if local.exists() else set())
+        if folds.get(key) and (done or not past.get(key)):
+            left = max(0, run.n_folds - len(done))
+            run.estimate_s = statistics.median(folds[key]) * left
+        else:
+            run.estimate_s = statistics.median(past[key]) if past.get(key) else None

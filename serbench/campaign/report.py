@@ -47,8 +47,8 @@ def plan_totals(runs: Sequence[PlannedRun], workers: int = 1) -> str:
     if known:
         total = sum(known)
         text += (f"; estimated {duration(total)} of run time for the {len(known)} with a past "
-                 f"run of the same configuration (about {duration(total / max(1, workers))} "
-                 f"with {workers} worker(s))")
+                 f"run or finished folds of the same configuration (about "
+                 f"{duration(total / max(1, workers))} with {workers} worker(s))")
         if len(known) < len(todo):
             text += f"; {len(todo) - len(known)} without a past run (no estimate)"
     elif todo:
