@@ -60,7 +60,7 @@ def test_an_interrupted_sweep_ships_the_finished_folds(stopped, monkeypatch):
     tmp, suite, done = stopped
     shutil.move(tmp / "session1", tmp / "stopped")
 
-    def two_folds_then_ctrl_c(*args, **kwargs):  # the executor's run finishes two folds
+    def two_folds_then_ctrl_c(*args):  # the executor's run finishes two folds
         shutil.move(tmp / "stopped", tmp / "session1")
         raise KeyboardInterrupt
 
@@ -73,6 +73,44 @@ def test_an_interrupted_sweep_ships_the_finished_folds(stopped, monkeypatch):
     assert sorted(p.name for p in shipped.folds_dir.glob("*.json")) == kept
     assert shipped.read_config() == json.loads(
         (tmp / "session1" / done.run_id / "config.json").read_text())
+
+
+def test_folds_are_shipped_while_the_run_goes_on(stopped, monkeypatch):
+    # a sweep killed outright (SIGKILL: no finally) has shipped what finished before
+    tmp, suite, done = stopped
+    shutil.move(tmp / "session1", tmp / "stopped")
+    seen: list[list[str]] = []
+
+    def running(executor, todo, folder, suite, workers, wait, bar, finished, poll):
+        poll()  # nothing finished yet
+        seen.append(shipped_folds(tmp / "boards", BOARD, done.run_id))
+        shutil.move(tmp / "stopped", tmp / "session1")  # the run finishes two folds
+        poll()  # within SHIP_EVERY_S of the last: not yet
+        seen.append(shipped_folds(tmp / "boards", BOARD, done.run_id))
+        monkeypatch.setattr(sweep_module, "SHIP_EVERY_S", 0.0)
+        poll()
+        seen.append(shipped_folds(tmp / "boards", BOARD, done.run_id))
+        return []
+
+    monkeypatch.setattr(sweep_module, "_execute", running)
+    sweep(suite, runs_dir=tmp / "session1", leaderboards=tmp / "boards", progress=False)
+    assert [len(s) for s in seen] == [0, 0, 2]
+
+
+def test_the_local_executor_polls_while_runs_go_on(tmp_path, monkeypatch):
+    from serbench.campaign.executors.local import run_local
+    from serbench.campaign.outcome import CampaignFolder
+    from serbench.campaign.plan import PlannedRun
+    from serbench.campaign.suite import Benchmark, Resources
+
+    monkeypatch.setenv("SERBENCH_RUNS", str(tmp_path / "runs"))
+    polls: list[int] = []
+    run = PlannedRun(run_id="a", settings={"model": "no_such_model", "seed": 0},
+                     benchmark=Benchmark(corpus="synthetic"), leaderboard="x", label="a/s0",
+                     resources=Resources())
+    (outcome,) = run_local([run], CampaignFolder(tmp_path / "runs", "c"),
+                           on_poll=lambda: polls.append(1))
+    assert outcome.status == "failed" and polls
 
 
 def test_a_fresh_clone_resumes_from_the_shipped_folds_then_drops_them(stopped):

@@ -9,9 +9,10 @@ longer than one working session resumes on a fresh clone instead of starting ove
       folds/<fold>.valid.parquet       its validation predictions, where the run wrote them
       folds/<fold>.json                the fold's result, copied last: it marks the fold done
 
-A sweep ships the finished folds of every run it leaves unfinished (failed, interrupted,
-still queued) and, before it runs a run, restores that run's shipped folds into the runs
-folder so the run resumes (``serbench run --resume``) with them. Once the run is complete
+A sweep ships the finished folds of its runs while they go on (every
+:data:`serbench.campaign.sweep.SHIP_EVERY_S`), when one fails and when the sweep stops, and,
+before it runs a run, restores that run's shipped folds into the runs folder so the run
+resumes (``serbench run --resume``) with them. Once the run is complete
 and on its leaderboard its shipped folds are removed. Only whole folds travel (a fold is
 done exactly when its JSON exists, :mod:`serbench.run.folder`); the run id hashes
 everything a score depends on and ``--resume`` checks the identity again, so a shipped

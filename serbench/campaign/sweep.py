@@ -16,6 +16,7 @@ leaderboards and a fresh clone goes on from there.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,8 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
 
             try:
                 result.outcomes += _execute(executor, todo, folder, suite, workers, wait,
-                                            bar, finished)
+                                            bar, finished, _shipper(todo, runs_dir,
+                                                                    Path(leaderboards)))
             except KeyboardInterrupt as exc:
                 result.outcomes += list(getattr(exc, "outcomes", []))
                 result.interrupted = True
@@ -159,16 +161,36 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def _execute(executor: str, todo: list[PlannedRun], folder: CampaignFolder, suite: Suite,
-             workers: int, wait: bool, bar: Any, finished: Any) -> list[Outcome]:
+             workers: int, wait: bool, bar: Any, finished: Any, poll: Any) -> list[Outcome]:
     if executor == "local":
         from serbench.campaign.executors.local import run_local
 
         return run_local(todo, folder, workers=workers, on_start=bar.started,
-                         on_finish=finished)
+                         on_finish=finished, on_poll=poll)
     from serbench.campaign.executors.slurm import run_slurm
 
     return run_slurm(todo, folder, campaign=suite.name, wait=wait, on_start=bar.started,
-                     on_finish=finished, on_message=bar.message)
+                     on_finish=finished, on_message=bar.message, on_poll=poll)
+
+
+#: seconds between two shippings of the folds that running runs have finished
+SHIP_EVERY_S = 30.0
+
+
+def _shipper(todo: list[PlannedRun], runs_dir: Path, leaderboards: Path) -> Any:
+    """A poll callback that ships the runs' newly finished folds at most every
+    :data:`SHIP_EVERY_S`: a sweep killed outright (SIGKILL, a machine that goes away)
+    has then shipped all but the last half minute's folds."""
+    last: list[float] = []
+
+    def poll() -> None:
+        if last and time.monotonic() - last[0] < SHIP_EVERY_S:
+            return
+        last[:] = [time.monotonic()]
+        for run in todo:
+            ship(runs_dir, leaderboards, run.leaderboard, run.run_id)
+
+    return poll
 
 
 def _already_done(runs: list[PlannedRun], runs_dir: Path, leaderboards: Path

@@ -67,8 +67,11 @@ class _Active:
 def run_local(runs: Sequence[PlannedRun], folder: CampaignFolder, *, workers: int = 1,
               on_start: Callable[[PlannedRun], None] = lambda run: None,
               on_finish: Callable[[Outcome], None] = lambda outcome: None,
+              on_poll: Callable[[], None] = lambda: None,
               poll_s: float = 0.2) -> list[Outcome]:
     """Run ``runs`` with at most ``workers`` processes at a time; outcomes in finish order.
+    ``on_poll`` is called every ``poll_s`` while runs are going (the sweep ships their
+    finished folds from there).
 
     Raises:
         CampaignInterrupted: Ctrl-C; the workers were stopped and their outcomes are in it.
@@ -99,6 +102,7 @@ def run_local(runs: Sequence[PlannedRun], folder: CampaignFolder, *, workers: in
                                        failed_message=f"exit status {code}")
                 outcomes.append(outcome)
                 on_finish(outcome)
+            on_poll()
             time.sleep(poll_s)
     except KeyboardInterrupt as exc:
         outcomes += _stop(active, folder)

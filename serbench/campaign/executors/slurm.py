@@ -104,8 +104,10 @@ def run_slurm(runs: Sequence[PlannedRun], folder: CampaignFolder, *, campaign: s
               wait: bool = True, on_start: Callable[[PlannedRun], None] = lambda run: None,
               on_finish: Callable[[Outcome], None] = lambda outcome: None,
               on_message: Callable[[str], None] = lambda text: None,
+              on_poll: Callable[[], None] = lambda: None,
               poll_s: float = 2.0) -> list[Outcome]:
-    """Submit the runs not already queued, then (``wait``) follow every job to its end.
+    """Submit the runs not already queued, then (``wait``) follow every job to its end,
+    calling ``on_poll`` at each look at the queue.
 
     Raises:
         ConfigError: no Slurm client commands on PATH.
@@ -137,7 +139,7 @@ def run_slurm(runs: Sequence[PlannedRun], folder: CampaignFolder, *, campaign: s
     if not wait:
         return [Outcome(run_id, job["label"], "queued", log=Path(job["log"]),
                         message=f"Slurm job {job['job_id']}") for run_id, job in waiting.items()]
-    return _follow(waiting, folder, on_finish, poll_s)
+    return _follow(waiting, folder, on_finish, on_poll, poll_s)
 
 
 def _token(path: Path) -> str:
@@ -153,12 +155,14 @@ def _token(path: Path) -> str:
 
 
 def _follow(waiting: dict[str, dict[str, Any]], folder: CampaignFolder,
-            on_finish: Callable[[Outcome], None], poll_s: float) -> list[Outcome]:
+            on_finish: Callable[[Outcome], None], on_poll: Callable[[], None],
+            poll_s: float) -> list[Outcome]:
     """Poll squeue until every job has left it; read each run's record back."""
     outcomes: list[Outcome] = []
     started = time.monotonic()
     while waiting:
         time.sleep(poll_s)
+        on_poll()
         alive = live_jobs([job["job_id"] for job in waiting.values()])
         for run_id, job in list(waiting.items()):
             if job["job_id"] in alive:
