@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -80,6 +81,7 @@ def test_folds_are_shipped_while_the_run_goes_on(stopped, monkeypatch):
     tmp, suite, done = stopped
     shutil.move(tmp / "session1", tmp / "stopped")
     seen: list[list[str]] = []
+    monkeypatch.setattr(sweep_module, "SHIP_EVERY_S", 2.0)
 
     def running(executor, todo, folder, suite, workers, wait, bar, finished, poll):
         poll()  # nothing finished yet
@@ -87,7 +89,7 @@ def test_folds_are_shipped_while_the_run_goes_on(stopped, monkeypatch):
         shutil.move(tmp / "stopped", tmp / "session1")  # the run finishes two folds
         poll()  # within SHIP_EVERY_S of the last: not yet
         seen.append(shipped_folds(tmp / "boards", BOARD, done.run_id))
-        monkeypatch.setattr(sweep_module, "SHIP_EVERY_S", 0.0)
+        time.sleep(2.1)
         poll()
         seen.append(shipped_folds(tmp / "boards", BOARD, done.run_id))
         return []
@@ -111,6 +113,19 @@ def test_the_local_executor_polls_while_runs_go_on(tmp_path, monkeypatch):
     (outcome,) = run_local([run], CampaignFolder(tmp_path / "runs", "c"),
                            on_poll=lambda: polls.append(1))
     assert outcome.status == "failed" and polls
+
+
+def test_a_fold_that_cannot_be_shipped_is_reported_and_the_campaign_goes_on(stopped):
+    tmp, suite, done = stopped
+    (tmp / "boards" / BOARD).mkdir(parents=True)
+    (tmp / "boards" / BOARD / "partial").write_text("not a folder")  # shipping fails
+    result = CliRunner().invoke(cli, ["sweep", str(suite), "--runs-dir", str(tmp / "session1"),
+                                      "--leaderboard-root", str(tmp / "boards"), "-q"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, text
+    assert f"finished folds of run {done.run_id} were not shipped" in text
+    assert "kept in the runs folder" in text
+    assert (tmp / "session1" / done.run_id / "record.json").is_file()  # it ran to the end
 
 
 def test_a_fresh_clone_resumes_from_the_shipped_folds_then_drops_them(stopped):

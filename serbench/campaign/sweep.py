@@ -25,7 +25,7 @@ from serbench.campaign.outcome import CampaignFolder, Outcome
 from serbench.campaign.plan import PlannedRun, plan, select
 from serbench.campaign.shipped import discard, restore, ship
 from serbench.campaign.suite import Suite, load_suite
-from serbench.errors import ConfigError
+from serbench.errors import ConfigError, SerbenchError
 
 EXECUTORS = ("local", "slurm")
 
@@ -42,6 +42,8 @@ class SweepResult:
     interrupted: bool = False
     #: run id -> why its finished run could not be added to its leaderboard
     not_added: dict[str, str] = field(default_factory=dict)
+    #: run id -> why its finished folds could not be shipped (they stay in the runs folder)
+    not_shipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -119,8 +121,15 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
     if todo:
         from serbench.campaign.progress import CampaignProgress
 
+        def ship_folds(run_id: str) -> None:
+            # shipping is a copy for later sittings: a failure must not stop the campaign
+            try:
+                ship(runs_dir, Path(leaderboards), boards[run_id], run_id)
+            except (OSError, SerbenchError) as exc:
+                result.not_shipped[run_id] = str(exc)
+
         for run in todo:  # a killed sweep's folds first, then those of earlier sessions
-            ship(runs_dir, Path(leaderboards), run.leaderboard, run.run_id)
+            ship_folds(run.run_id)
             if restore(runs_dir, Path(leaderboards), run.leaderboard, run.run_id):
                 run.status = "partial"
         with CampaignProgress(todo, console=console, enabled=progress) as bar:
@@ -128,20 +137,20 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
                 if outcome.status == "done":
                     add(outcome)
                 else:
-                    ship(runs_dir, Path(leaderboards), boards[outcome.run_id], outcome.run_id)
+                    ship_folds(outcome.run_id)
                 bar.finished(outcome)
 
             try:
                 result.outcomes += _execute(executor, todo, folder, suite, workers, wait,
-                                            bar, finished, _shipper(todo, runs_dir,
-                                                                    Path(leaderboards)))
+                                            bar, finished, _every(SHIP_EVERY_S, lambda: [
+                                                ship_folds(r.run_id) for r in todo]))
             except KeyboardInterrupt as exc:
                 result.outcomes += list(getattr(exc, "outcomes", []))
                 result.interrupted = True
                 raise SweepInterrupted(result) from exc
             finally:  # interrupted and still-queued runs keep their finished folds too
                 for run in todo:
-                    ship(runs_dir, Path(leaderboards), run.leaderboard, run.run_id)
+                    ship_folds(run.run_id)
     if (publish and not result.failed and not result.not_added
             and all(o.status != "queued" for o in result.outcomes)):
         from serbench.leaderboard.store import Leaderboard
@@ -177,18 +186,18 @@ def _execute(executor: str, todo: list[PlannedRun], folder: CampaignFolder, suit
 SHIP_EVERY_S = 30.0
 
 
-def _shipper(todo: list[PlannedRun], runs_dir: Path, leaderboards: Path) -> Any:
-    """A poll callback that ships the runs' newly finished folds at most every
-    :data:`SHIP_EVERY_S`: a sweep killed outright (SIGKILL, a machine that goes away)
-    has then shipped all but the last half minute's folds."""
+def _every(seconds: float, action: Any) -> Any:
+    """A poll callback doing ``action()`` at its first call and then at most every
+    ``seconds``. The sweep ships its runs' finished folds so, every :data:`SHIP_EVERY_S`:
+    a sweep killed outright (SIGKILL, a machine that goes away) has then shipped all but
+    the last half minute's folds."""
     last: list[float] = []
 
     def poll() -> None:
-        if last and time.monotonic() - last[0] < SHIP_EVERY_S:
+        if last and time.monotonic() - last[0] < seconds:
             return
         last[:] = [time.monotonic()]
-        for run in todo:
-            ship(runs_dir, leaderboards, run.leaderboard, run.run_id)
+        action()
 
     return poll
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -74,6 +75,7 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
                        console=console, progress=not quiet, only=only)
     except SweepInterrupted as exc:
         out.print(report.summary_table(exc.result.outcomes, "campaign interrupted"))
+        _warn_not_shipped(exc.result)
         click.secho("Interrupted: finished runs are kept; run the same command to resume "
                     "(Slurm jobs keep running and are collected then).", fg="yellow", err=True)
         sys.exit(128 + (signal.SIGTERM if _caused_by_sigterm(exc) else signal.SIGINT))
@@ -91,6 +93,7 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
               "`serbench leaderboard show NAME`)")
     for name, version in result.published.items():
         out.print(f"published {name} v{version}")
+    _warn_not_shipped(result)
     for run_id, problem in result.not_added.items():
         click.secho(f"run {run_id} finished but was not added to its leaderboard: {problem}",
                     fg="red", err=True)
@@ -99,3 +102,10 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
                     "to their leaderboard", fg="yellow", err=True)
     if result.failed or result.not_added:
         sys.exit(1)
+
+
+def _warn_not_shipped(result: Any) -> None:
+    for run_id, problem in result.not_shipped.items():
+        click.secho(f"finished folds of run {run_id} were not shipped to its leaderboard "
+                    f"folder (they are kept in the runs folder): {problem}", fg="yellow",
+                    err=True)
