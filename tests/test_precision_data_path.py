@@ -16,11 +16,11 @@ from serbench.components import ModelSpec
 from serbench.data.batch import Batch
 from serbench.errors import ConfigError
 from serbench.plugins import get_registry
-from serbench.training import fold_torch, trainer
+from serbench.training import fold_torch, precision, trainer
 from serbench.training.config import TrainingConfig
 from serbench.training.device import DeviceOutOfMemory
 from serbench.training.fold import run_fold
-from serbench.training.precision import check_precision
+from serbench.training.precision import check_precision, cpu_has_bf16
 from serbench.training.prefetch import Prefetcher
 
 torch.set_num_threads(1)
@@ -36,6 +36,8 @@ def _fold(model: str, **hp):
     return run_fold(spec, params, fold, manifest, table, CLASSES, seed=0, device="cpu")
 
 
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bfloat16 for oneDNN "
+                    "(AVX-512 BF16 or AMX); bf16 is refused here (test below)")
 @pytest.mark.parametrize("model, hp", [
     ("bilstm_att", {"hidden": 6}),
     # AR-GRU: its fast GRU recurrence runs in fp32 inside the bf16 autocast
@@ -81,7 +83,12 @@ def test_precision_is_checked_before_any_work(monkeypatch) -> None:
     with pytest.raises(ConfigError, match=r"Tesla V100-SXM2-16GB has no bfloat16 support .* "
                                           r"use --precision fp16 or fp32"):
         check_precision("bf16", torch.device("cuda"))
-    check_precision("bf16", CPU)  # CPU autocast has bf16
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    check_precision("bf16", CPU)  # CPU autocast has bf16 where oneDNN has it
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
+    with pytest.raises(ConfigError, match=r"this CPU has no native bfloat16 .* use --precision "
+                                          r"fp32, or bf16 on a GPU"):
+        check_precision("bf16", CPU)
 
 
 def test_cli_precision_option_errors_and_device_without_cuda() -> None:

@@ -20,7 +20,8 @@ import torch
 from serbench.errors import ConfigError
 from serbench.training.config import PRECISIONS
 
-__all__ = ["PRECISIONS", "autocast", "check_precision", "full_precision", "grad_scaler"]
+__all__ = ["PRECISIONS", "autocast", "check_precision", "cpu_has_bf16", "full_precision",
+           "grad_scaler"]
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -28,8 +29,9 @@ def check_precision(precision: str, device: torch.device) -> None:
     """Refuse a precision the device cannot run, before any work starts.
 
     Raises:
-        ConfigError: an unknown name, fp16 off CUDA, or bf16 on a GPU without bf16
-            support (before Ampere), naming the GPU and what to use instead.
+        ConfigError: an unknown name, fp16 off CUDA, bf16 on a GPU without bf16
+            support (before Ampere), naming the GPU and what to use instead, or bf16 on a
+            CPU without native bfloat16 (oneDNN's LSTM has no bf16 primitive there).
     """
     if precision not in PRECISIONS:
         raise ConfigError(
@@ -45,6 +47,20 @@ def check_precision(precision: str, device: torch.device) -> None:
             f"--precision bf16: {torch.cuda.get_device_name(device)} has no bfloat16 support "
             "(it needs compute capability 8.0, Ampere, or newer); use --precision fp16 or fp32"
         )
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_bf16():
+        raise ConfigError(
+            "--precision bf16: this CPU has no native bfloat16 for oneDNN (it needs AVX-512 "
+            "with BF16, or AMX), so oneDNN's LSTM cannot run in bf16 here; use --precision "
+            "fp32, or bf16 on a GPU"
+        )
+
+
+def cpu_has_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU; True when torch cannot say."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
 
 
 def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[None]:
