@@ -46,7 +46,7 @@ class PlannedRun:
     label: str
     resources: Resources
     status: str = "todo"
-    #: seconds this configuration took before (median of past runs), when known
+    #: seconds left to run, from past runs or finished folds of this configuration (estimate)
     estimate_s: float | None = None
     #: folds of this run shipped beside its leaderboard by an earlier sweep
     shipped: list[str] = field(default_factory=list)
@@ -246,18 +246,18 @@ def past_fold_seconds(runs_dir: Path, leaderboards: Path | None = None
         folders += leaderboards.glob(f"*/{PARTIAL_DIR}/*/config.json")
     seconds: dict[tuple[str, str, str], float] = {}  # a fold both here and shipped counts once
     for config in folders:
+        folder = RunFolder(config.parent)
         try:
-            key = _cost_key(json.loads(config.read_text(encoding="utf-8"))["identity"])
-            folds = [json.loads(p.read_text(encoding="utf-8"))
-                     for p in (config.parent / "folds").glob("*.json")]
-        except (OSError, ValueError, KeyError):
+            key = _cost_key(folder.read_config()["identity"])
+            folds = folder.completed_folds().values()
+        except (SerbenchError, KeyError):  # an unreadable folder estimates nothing
             continue
         for fold in folds:
             timing = fold.get("timing") or {}
             train, rate = timing.get("train_seconds"), timing.get("throughput_utt_per_s")
             if train is not None:
                 predict = fold.get("n_test", 0) / rate if rate else 0.0
-                seconds[(key, config.parent.name, str(fold.get("name")))] = float(train) + predict
+                seconds[(key, folder.run_id, str(fold.get("name")))] = float(train) + predict
     out: dict[str, list[float]] = {}
     for (key, _, _), value in seconds.items():
         out.setdefault(key, []).append(value)
