@@ -246,17 +246,18 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for `cmd &`
 
 
-@pytest.mark.slow  # about 15 s: two process starts and a run that starts training
+@pytest.mark.slow  # about 15 s (time-limit: 40 s): process starts and a run that trains
 @pytest.mark.parametrize(("signum", "background"),
                          [(signal.SIGINT, False), (signal.SIGTERM, False),
-                          (signal.SIGTERM, True)],
-                         ids=["ctrl-c", "kill", "kill-background"])
+                          (signal.SIGTERM, True), (None, False)],
+                         ids=["ctrl-c", "kill", "kill-background", "time-limit"])
 def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum, background):
-    """SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler) to `serbench sweep`: the running run
-    is stopped cleanly (exit 128 + signal, summary says interrupted; the worker itself
-    reports the interrupt, so it was not killed after the grace period, also when the
-    sweep was started in the background with SIGINT ignored), no worker is left
-    running, and the next sweep plans to resume it. The background case passes without
+    """SIGINT (Ctrl-C) or SIGTERM (kill, a scheduler) to `serbench sweep`, or its own
+    `--time-limit` (signum None): the running run is stopped cleanly (exit 128 + signal,
+    or 124 at the time limit; summary says interrupted; the worker itself reports the
+    interrupt, so it was not killed after the grace period, also when the sweep was
+    started in the background with SIGINT ignored), no worker is left running, and the
+    next sweep plans to resume it. The background case passes without
     `serbench.cli.main`'s restore too (something the sweep loads re-installs a SIGINT
     handler at C level, so its workers start with the default one): the test below
     guards the restore itself."""
@@ -268,7 +269,8 @@ def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum, back
     runs = tmp / "runs"
     command = [sys.executable, "-m", "serbench", "sweep", str(suite), "--runs-dir", str(runs),
                "--leaderboard-root", str(tmp / "boards"), "-q"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    limit = [] if signum else ["--time-limit", "40s"]  # the run trains well before then
+    proc = subprocess.Popen(command + limit, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True,
                             preexec_fn=_ignore_sigint if background else None,
                             env={**os.environ, "COLUMNS": "250"})  # rich: no truncation
@@ -277,15 +279,19 @@ def test_ctrl_c_stops_the_workers_and_the_same_command_resumes(env, signum, back
         assert proc.poll() is None, proc.communicate()[0]
         time.sleep(0.3)
     time.sleep(2)
-    os.kill(proc.pid, signum)
-    output, _ = proc.communicate(timeout=60)
+    if signum:
+        os.kill(proc.pid, signum)
+    output, _ = proc.communicate(timeout=120)
     text = " ".join(output.split())
-    assert proc.returncode == 128 + signum, output
+    assert proc.returncode == (128 + signum if signum else 124), output
     workers = subprocess.run(["pgrep", "-f", str(tmp / "runs" / "campaigns")],
                              capture_output=True, text=True).stdout.split()
     assert not workers, f"worker processes left running: {workers}"
     assert re.search(r"bilstm_att/manifest/s0 │ interrupted", text), output
     assert "run the same command to resume" in text
+    if not signum:
+        assert "stopped (the sweep's time limit)" in text, output
+        assert "Stopped at the time limit (40s)" in text, output
     (log,) = runs.glob("campaigns/*/logs/bilstm_att-*.log")
     assert "Run interrupted after 0 of" in log.read_text(encoding="utf-8"), log.read_text()
     (folder,) = runs.glob("bilstm_att-*")
@@ -309,3 +315,73 @@ def test_a_campaign_worker_hears_sigint_that_its_parent_ignored(worker):
                           env={**env, CAMPAIGN_WORKER_ENV: "1"} if worker else env,
                           preexec_fn=_ignore_sigint, check=True)
     assert done.stdout.split()[-1] == str(worker), done.stdout + done.stderr
+
+
+def test_a_time_limit_stops_the_local_workers_and_says_why(tmp_path, monkeypatch):
+    """A KeyboardInterrupt from the poll callback (the sweep's time limit) stops running
+    workers as Ctrl-C does, and their outcomes name the cause."""
+    import serbench.campaign.executors.local as local
+    from serbench.campaign.executors.local import CampaignInterrupted
+    from serbench.campaign.sweep import TimeLimitReached
+
+    monkeypatch.setattr(local, "run_command", lambda config, threads, resume: [
+        sys.executable, "-c", "import time; time.sleep(120)"])
+    run = PlannedRun(run_id="a", settings={"model": "svm", "seed": 0},
+                     benchmark=Benchmark(corpus="synthetic"), leaderboard="x", label="a/s0",
+                     resources=Resources())
+    polls: list[int] = []
+
+    def poll() -> None:
+        polls.append(1)
+        if len(polls) == 3:
+            raise TimeLimitReached(1.0)
+
+    started = time.monotonic()
+    with pytest.raises(CampaignInterrupted) as info:
+        run_local([run], CampaignFolder(tmp_path / "runs", "c"), on_poll=poll, poll_s=0.05)
+    (outcome,) = info.value.outcomes
+    assert outcome.status == "interrupted"
+    assert outcome.message == "stopped (the sweep's time limit); sweep resumes it"
+    assert time.monotonic() - started < 30  # SIGINT ended the sleep, no grace-period kill
+
+
+def test_the_time_limit_counts_from_the_start_of_the_sweep(env, monkeypatch):
+    """Within the limit the sweep goes on; once it has passed, the next poll stops it.
+    The sweep's clock is a fake one the test moves."""
+    from types import SimpleNamespace
+
+    import serbench.campaign.sweep as sweep_module
+    from serbench.campaign.sweep import SweepInterrupted
+
+    tmp, suite = env
+    clock, calls = [1000.0], []
+    monkeypatch.setattr(sweep_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+
+    def polls_as_time_passes(executor, todo, folder, suite, workers, wait, bar, finished,
+                             poll):
+        for elapsed in (0.0, 59.0, 60.0, 61.0):  # the limit below is 60 s
+            clock[0] = 1000.0 + elapsed
+            poll()
+            calls.append(elapsed)
+        return []
+
+    monkeypatch.setattr(sweep_module, "_execute", polls_as_time_passes)
+    with pytest.raises(SweepInterrupted) as info:
+        sweep(suite, runs_dir=tmp / "runs", leaderboards=tmp / "boards", progress=False,
+              time_limit_s=60)
+    assert calls == [0.0, 59.0]
+    assert info.value.result.timed_out and info.value.result.interrupted
+    calls.clear()
+    result = sweep(suite, runs_dir=tmp / "runs", leaderboards=tmp / "boards",
+                   progress=False)  # no limit
+    assert calls == [0.0, 59.0, 60.0, 61.0] and not result.timed_out
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "10x"])
+def test_a_bad_time_limit_is_refused_before_anything_runs(env, value):
+    tmp, suite = env
+    result = CliRunner().invoke(cli, ["sweep", str(suite), "--time-limit", value,
+                                      "--runs-dir", str(tmp / "runs")])
+    assert result.exit_code == 2, result.output
+    assert "--time-limit" in result.output and repr(value) in result.output
+    assert not (tmp / "runs").exists()

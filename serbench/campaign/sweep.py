@@ -44,6 +44,8 @@ class SweepResult:
     not_added: dict[str, str] = field(default_factory=dict)
     #: run id -> why its finished folds could not be shipped (they stay in the runs folder)
     not_shipped: dict[str, str] = field(default_factory=dict)
+    #: the sweep stopped itself at its ``time_limit_s`` (``interrupted`` is then True too)
+    timed_out: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
@@ -71,18 +73,21 @@ def campaign_note(suite: Suite, runs: list[PlannedRun], only: tuple[str, ...] = 
 def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str = "local",
           workers: int = 1, publish: bool = False, dry_run: bool = False, wait: bool = True,
           console: Any = None, progress: bool = True, registry: Any = None,
-          only: tuple[str, ...] = ()) -> SweepResult:
+          only: tuple[str, ...] = (), time_limit_s: float | None = None) -> SweepResult:
     """Plan ``suite_path`` and run what is not done yet; with ``only`` (label wildcards,
-    ``ar_gru/*/s0``), just the runs that match.
+    ``ar_gru/*/s0``), just the runs that match. With ``time_limit_s`` the sweep stops
+    itself that many seconds after it started, exactly as Ctrl-C stops it (running runs
+    keep and ship their finished folds; the same call resumes).
 
     Raises:
         SuiteError: a bad suite (every bad entry listed), before anything runs.
         ConfigError: an unknown executor, Slurm commands missing for ``slurm``, or an
             ``only`` pattern that matches no run.
-        SweepInterrupted: Ctrl-C; the result so far is in it.
+        SweepInterrupted: Ctrl-C or the time limit; the result so far is in it.
     """
     from serbench.plugins import get_registry
 
+    deadline = _deadline(time_limit_s)
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
     if executor == "slurm" and not dry_run:
@@ -140,13 +145,20 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
                     ship_folds(outcome.run_id)
                 bar.finished(outcome)
 
+            ship_now = _every(SHIP_EVERY_S, lambda: [ship_folds(r.run_id) for r in todo])
+
+            def poll() -> None:
+                ship_now()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeLimitReached(time_limit_s or 0.0)
+
             try:
                 result.outcomes += _execute(executor, todo, folder, suite, workers, wait,
-                                            bar, finished, _every(SHIP_EVERY_S, lambda: [
-                                                ship_folds(r.run_id) for r in todo]))
+                                            bar, finished, poll)
             except KeyboardInterrupt as exc:
                 result.outcomes += list(getattr(exc, "outcomes", []))
                 result.interrupted = True
+                result.timed_out = caused_by(exc, TimeLimitReached)
                 raise SweepInterrupted(result) from exc
             finally:  # interrupted and still-queued runs keep their finished folds too
                 for run in todo:
@@ -159,6 +171,33 @@ def sweep(suite_path: Path, *, runs_dir: Path, leaderboards: Path, executor: str
         for name in dict.fromkeys(r.leaderboard for r in runs):
             result.published[name] = Leaderboard(leaderboards, name).publish(note=note)[0]
     return result
+
+
+class TimeLimitReached(KeyboardInterrupt):
+    """The sweep's time limit passed; handled as Ctrl-C. ``why`` names the cause in the
+    stopped runs' outcomes (the local executor reads it)."""
+
+    def __init__(self, limit_s: float):
+        super().__init__(f"time limit of {limit_s:g} s reached")
+        self.why = "the sweep's time limit"
+
+
+def _deadline(time_limit_s: float | None) -> float | None:
+    """The monotonic time at which the sweep stops itself (None: no limit)."""
+    if time_limit_s is None:
+        return None
+    if not time_limit_s > 0:
+        raise ConfigError(f"time limit {time_limit_s!r} s: give a positive duration")
+    return time.monotonic() + time_limit_s
+
+
+def caused_by(exc: BaseException | None, kind: type) -> bool:
+    """Whether ``exc`` or an exception it was raised from (``raise ... from``) is a ``kind``."""
+    while exc is not None:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 class SweepInterrupted(KeyboardInterrupt):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from pathlib import Path
@@ -9,17 +10,39 @@ from typing import Any
 
 import click
 
+#: exit status of a sweep stopped by --time-limit (as coreutils' `timeout` exits)
+TIME_LIMIT_EXIT = 124
+
 
 class _Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a scheduler's time limit), handled as Ctrl-C."""
 
+    why = "SIGTERM"
 
-def _caused_by_sigterm(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if isinstance(exc, _Terminated):
-            return True
-        exc = exc.__cause__
-    return False
+
+class Duration(click.ParamType):
+    """A wall time: ``90m``, ``2h``, ``1h30m``, ``45s``, ``1.5h``; a bare number is minutes
+    (as Slurm's ``--time``). Converts to seconds."""
+
+    name = "duration"
+    _PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+    _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower().replace(" ", "")
+            if re.fullmatch(r"\d+(?:\.\d+)?", text):
+                seconds = float(text) * 60.0
+            elif text and self._PART.sub("", text) == "":
+                seconds = sum(float(n) * self._UNIT[u] for n, u in self._PART.findall(text))
+            else:
+                self.fail(f"{value!r} is not a duration; write e.g. 90m, 2h, 1h30m or 45s "
+                          "(a bare number is minutes)", param, ctx)
+        if seconds <= 0:
+            self.fail(f"{value!r}: give a positive duration", param, ctx)
+        return seconds
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
@@ -50,10 +73,15 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
               help="Run only the runs whose label (model/variant/corpus/s<seed>, as "
                    "--dry-run shows) matches; shell wildcards, repeatable: "
                    "--only 'a_lstm/*' --only '*/s0'.")
+@click.option("--time-limit", type=Duration(), metavar="DURATION",
+              help="Stop cleanly after this much wall time (90m, 2h, 1h30m; a bare number "
+                   "is minutes), as Ctrl-C does: running runs keep and ship their finished "
+                   f"folds and the same command resumes. Exit status {TIME_LIMIT_EXIT}. "
+                   "Slurm jobs go on; the next sweep collects them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
             leaderboard_root: Path, publish: bool, dry_run: bool, no_wait: bool,
-            only: tuple[str, ...], quiet: bool) -> None:
+            only: tuple[str, ...], time_limit: float | None, quiet: bool) -> None:
     """Run every model x variant x feature x seed of SUITE's benchmarks that is not done yet,
     adding each finished run to its benchmark's leaderboard.
 
@@ -62,7 +90,7 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
     """
     from serbench import paths
     from serbench.campaign import report
-    from serbench.campaign.sweep import SweepInterrupted, sweep
+    from serbench.campaign.sweep import SweepInterrupted, caused_by, sweep
     from serbench.cli.console import make_console
 
     console = make_console(stderr=True)
@@ -72,13 +100,21 @@ def command(suite: Path, executor: str, workers: int, runs_dir: Path | None,
     try:
         result = sweep(suite, runs_dir=root, leaderboards=leaderboard_root, executor=executor,
                        workers=workers, publish=publish, dry_run=dry_run, wait=not no_wait,
-                       console=console, progress=not quiet, only=only)
+                       console=console, progress=not quiet, only=only, time_limit_s=time_limit)
     except SweepInterrupted as exc:
-        out.print(report.summary_table(exc.result.outcomes, "campaign interrupted"))
+        timed_out = exc.result.timed_out
+        out.print(report.summary_table(
+            exc.result.outcomes, "campaign stopped at its time limit" if timed_out
+            else "campaign interrupted"))
         _warn_not_shipped(exc.result)
-        click.secho("Interrupted: finished runs are kept; run the same command to resume "
-                    "(Slurm jobs keep running and are collected then).", fg="yellow", err=True)
-        sys.exit(128 + (signal.SIGTERM if _caused_by_sigterm(exc) else signal.SIGINT))
+        what = (f"Stopped at the time limit ({report.duration(time_limit)})" if timed_out
+                else "Interrupted")
+        click.secho(f"{what}: finished runs and the finished folds of unfinished ones are "
+                    "kept; run the same command to resume (Slurm jobs keep running and are "
+                    "collected then).", fg="yellow", err=True)
+        if timed_out:
+            sys.exit(TIME_LIMIT_EXIT)
+        sys.exit(128 + (signal.SIGTERM if caused_by(exc, _Terminated) else signal.SIGINT))
     finally:
         signal.signal(signal.SIGTERM, previous)
     if dry_run:

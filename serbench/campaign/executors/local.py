@@ -4,8 +4,8 @@ Each run is its own process (a crash is contained, a failure does not stop the o
 started as ``python -m serbench run --config <experiment file> --threads T`` with
 ``T = cores // N`` torch threads (``OMP_NUM_THREADS`` too), so N workers do not
 oversubscribe the cores; the record stores the count. Output goes to the run's log.
-On Ctrl-C every worker gets SIGINT (a run keeps its finished folds), then SIGKILL after
-a grace period; the same ``sweep`` resumes them. Workers hear SIGINT even where the sweep
+On Ctrl-C (or the sweep's time limit) every worker gets SIGINT (a run keeps its finished
+folds), then SIGKILL after a grace period; the same ``sweep`` resumes them. Workers hear SIGINT even where the sweep
 runs in the background with SIGINT ignored (``CAMPAIGN_WORKER_ENV``, ``serbench.cli.main``).
 """
 
@@ -74,7 +74,8 @@ def run_local(runs: Sequence[PlannedRun], folder: CampaignFolder, *, workers: in
     finished folds from there).
 
     Raises:
-        CampaignInterrupted: Ctrl-C; the workers were stopped and their outcomes are in it.
+        CampaignInterrupted: Ctrl-C (or a KeyboardInterrupt from ``on_poll``: the sweep's
+            time limit); the workers were stopped and their outcomes are in it.
     """
     threads = threads_per_worker(workers)
     queue, active, outcomes = list(runs), [], []
@@ -105,13 +106,14 @@ def run_local(runs: Sequence[PlannedRun], folder: CampaignFolder, *, workers: in
             on_poll()
             time.sleep(poll_s)
     except KeyboardInterrupt as exc:
-        outcomes += _stop(active, folder)
+        outcomes += _stop(active, folder, getattr(exc, "why", "Ctrl-C or SIGTERM"))
         raise CampaignInterrupted(outcomes) from exc
     return outcomes
 
 
-def _stop(active: list[_Active], folder: CampaignFolder) -> list[Outcome]:
-    """SIGINT every worker's process group, wait up to :data:`GRACE_S`, then SIGKILL."""
+def _stop(active: list[_Active], folder: CampaignFolder, why: str) -> list[Outcome]:
+    """SIGINT every worker's process group, wait up to :data:`GRACE_S`, then SIGKILL;
+    ``why`` (e.g. "Ctrl-C or SIGTERM") goes into the stopped runs' outcomes."""
     for item in active:
         try:
             os.killpg(item.process.pid, signal.SIGINT)
@@ -129,6 +131,6 @@ def _stop(active: list[_Active], folder: CampaignFolder) -> list[Outcome]:
         outcome = read_outcome(folder.runs_dir, item.run.run_id, item.run.label, log=item.log,
                                seconds=time.monotonic() - item.started)
         if outcome.status != "done":
-            outcome.status, outcome.message = "interrupted", "stopped (Ctrl-C or SIGTERM); sweep resumes it"
+            outcome.status, outcome.message = "interrupted", f"stopped ({why}); sweep resumes it"
         stopped.append(outcome)
     return stopped
