@@ -25,7 +25,8 @@ class Duration(click.ParamType):
     (as Slurm's ``--time``). Converts to seconds."""
 
     name = "duration"
-    _PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+    _NUMBER = r"\d+(?:\.\d+)?"
+    _PART = re.compile(rf"({_NUMBER})([hms])")
     _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
@@ -33,7 +34,7 @@ class Duration(click.ParamType):
             seconds = float(value)
         else:
             text = str(value).strip().lower().replace(" ", "")
-            if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            if re.fullmatch(self._NUMBER, text):
                 seconds = float(text) * 60.0
             elif text and self._PART.sub("", text) == "":
                 seconds = sum(float(n) * self._UNIT[u] for n, u in self._PART.findall(text))

@@ -5,8 +5,9 @@ started as ``python -m serbench run --config <experiment file> --threads T`` wit
 ``T = cores // N`` torch threads (``OMP_NUM_THREADS`` too), so N workers do not
 oversubscribe the cores; the record stores the count. Output goes to the run's log.
 On Ctrl-C (or the sweep's time limit) every worker gets SIGINT (a run keeps its finished
-folds), then SIGKILL after a grace period; the same ``sweep`` resumes them. Workers hear SIGINT even where the sweep
-runs in the background with SIGINT ignored (``CAMPAIGN_WORKER_ENV``, ``serbench.cli.main``).
+folds), then SIGKILL after a grace period; the same ``sweep`` resumes them. Workers hear
+SIGINT even where the sweep runs in the background with SIGINT ignored
+(``CAMPAIGN_WORKER_ENV``, ``serbench.cli.main``).
 """
 
 from __future__ import annotations
