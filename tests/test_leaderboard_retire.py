@@ -40,7 +40,7 @@ def test_retired_rows_leave_the_board_and_the_next_note_names_them(board) -> Non
     assert wrapper["reason"] == "bilstm_att v1 had a masking bug"
     assert wrapper["after_version"] == 1
     assert {e["run_id"] for e in lb.current()["entries"]} == kept
-    version, _ = lb.publish(note="second")
+    version, _ = lb.publish(note="second.")  # one full stop between the two sentences
     v2 = lb.snapshot(version)
     assert {e["run_id"] for e in v2["entries"]} == kept
     assert v2["note"] == f"second. retired since v1: {old} (bilstm_att v1 had a masking bug)"

@@ -263,7 +263,7 @@ class Leaderboard:
             retired_note = retirement.note_of_retirements(
                 retirement.retired_since(self.dir, previous), previous)
             if retired_note:  # a row leaving the board is said, never silent
-                note = f"{note}. {retired_note}" if note else retired_note
+                note = f"{note.rstrip('. ')}. {retired_note}" if note else retired_note
             snap.update(version=version, note=note,
                         published=datetime.now(UTC).replace(microsecond=0).isoformat())
             schema.validate(snap, schema.SNAPSHOT_SCHEMA, str(self.snapshot_path(version)),
