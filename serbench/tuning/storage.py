@@ -6,7 +6,10 @@ Either way the storage is an :class:`optuna.storages.RDBStorage` with heartbeats
 running trial beats every ``heartbeat`` seconds; a trial silent for ``2 * heartbeat``
 seconds (its worker was killed or lost) is marked FAIL by the next worker that starts a
 trial (:func:`optuna.storages.fail_stale_trials`) and its parameters are queued again once
-(:class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`). Many workers share a study by name
+(:class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`). A worker killed between
+creating a trial and its first heartbeat leaves a running trial with no heartbeat at
+all, which Optuna never calls stale; :class:`HeartbeatStorage` treats such a trial as
+stale once it is ``2 * heartbeat`` seconds old. Many workers share a study by name
 (``load_if_exists``); a crashed study resumes by running the same command again.
 
 Studies written this way are plain Optuna storages: ``optuna-dashboard <url>`` reads them.
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import re
 import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
 
 from serbench import paths
 from serbench.errors import ConfigError
@@ -64,7 +69,34 @@ def driver_url(url: str) -> str:
     return url
 
 
-def open_storage(url: str, *, heartbeat: int = HEARTBEAT, retries: int = 1) -> RDBStorage:
+class HeartbeatStorage(RDBStorage):
+    """Optuna's RDB storage, where a running trial that never beat also goes stale."""
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        stale = super()._get_stale_trial_ids(study_id)
+        return stale + [t for t in self._never_beaten(study_id) if t not in stale]
+
+    def _never_beaten(self, study_id: int) -> list[int]:
+        """Running trials older than the grace period without a heartbeat row.
+
+        ``datetime_start`` is the creating worker's local ``datetime.now()``, so the age
+        is measured on the same clock (the database's clock stamps heartbeats only).
+        """
+        from optuna.storages._rdb import models
+
+        grace = timedelta(seconds=self.grace_period or 2 * (self.heartbeat_interval or 0))
+        running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        old = {t._trial_id for t in running
+               if t.datetime_start is not None and datetime.now() - t.datetime_start > grace}
+        if not old:
+            return []
+        with self.scoped_session() as session:
+            beaten = {row[0] for row in session.query(models.TrialHeartbeatModel.trial_id)
+                      .filter(models.TrialHeartbeatModel.trial_id.in_(old))}
+        return sorted(old - beaten)
+
+
+def open_storage(url: str, *, heartbeat: int = HEARTBEAT, retries: int = 1) -> HeartbeatStorage:
     """An RDB storage with heartbeats; an unreachable URL is a ConfigError naming it."""
     shown, url = redact(url), driver_url(url)
     if heartbeat < 1:
@@ -80,7 +112,7 @@ def open_storage(url: str, *, heartbeat: int = HEARTBEAT, retries: int = 1) -> R
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's terms
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(
+            return HeartbeatStorage(
                 url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat,
                 grace_period=2 * heartbeat,
                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(

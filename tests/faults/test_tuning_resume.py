@@ -61,7 +61,10 @@ def test_the_seed_differs_per_resume_and_per_study():
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # study.ask() fakes the dead trial
-def test_a_resumed_study_explores_new_points(env):
+@pytest.mark.parametrize("beat_before_death", [True, False], ids=["beat", "never-beat"])
+def test_a_resumed_study_explores_new_points(env, beat_before_death):
+    """``never-beat``: the worker died between creating the trial and its first heartbeat,
+    which Optuna alone never calls stale."""
     csv = write_tiny_corpus(env / "tiny", speakers=6, per_speaker=4)
     registry = Registry(make_plugin_manager(extra_plugins=[("toy_features", toy_plugin())]))
     run = RunConfig(model="svm", corpus="manifest", data=csv, protocol="loso-speaker",
@@ -75,7 +78,8 @@ def test_a_resumed_study_explores_new_points(env):
     first = once(2)
     study = first.study
     dead = study.ask()  # a worker killed mid-trial: running, then silent
-    study._storage.record_heartbeat(dead._trial_id)
+    if beat_before_death:
+        study._storage.record_heartbeat(dead._trial_id)
     time.sleep(3.5)  # > the grace period (2 x heartbeat) on SQLite's one-second clock
     once(4)
     last = once(6)
