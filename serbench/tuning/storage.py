@@ -73,8 +73,8 @@ class HeartbeatStorage(RDBStorage):
     """Optuna's RDB storage, where a running trial that never beat also goes stale."""
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-        stale = super()._get_stale_trial_ids(study_id)
-        return stale + [t for t in self._never_beaten(study_id) if t not in stale]
+        # disjoint: Optuna's stale trials all have a heartbeat row, never-beaten ones none
+        return super()._get_stale_trial_ids(study_id) + self._never_beaten(study_id)
 
     def _never_beaten(self, study_id: int) -> list[int]:
         """Running trials older than the grace period without a heartbeat row.
@@ -86,8 +86,9 @@ class HeartbeatStorage(RDBStorage):
 
         grace = timedelta(seconds=self.grace_period or 2 * (self.heartbeat_interval or 0))
         running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+        now = datetime.now()
         old = {t._trial_id for t in running
-               if t.datetime_start is not None and datetime.now() - t.datetime_start > grace}
+               if t.datetime_start is not None and now - t.datetime_start > grace}
         if not old:
             return []
         with self.scoped_session() as session:
